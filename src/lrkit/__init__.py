@@ -1,0 +1,55 @@
+"""lrkit: learning-rate (and other hyperparameter) schedules as values.
+
+A schedule is an immutable value and a pure function of the 0-based update index ``k``:
+``lrkit.cosine(0.1, 0.0, 1000)(0) == 0.1``. The same schedule evaluates on Python ints,
+numpy arrays and traced tensors (torch, jax, ``keras.ops``). Framework adapters
+(``lrkit.torch``, ``lrkit.keras``, ``lrkit.optax``) are imported on first use; ``import lrkit``
+itself imports no framework and no numpy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ._combine import plateau, restarts, sequence, warmup
+from ._recipes import scale_lr, wsd
+from ._schedule import Schedule
+from ._shapes import (
+    constant,
+    cosine,
+    cyclic,
+    exponential,
+    geometric,
+    interpolate,
+    inverse_sqrt,
+    inverse_time,
+    linear,
+    multistep,
+    one_cycle,
+    one_minus_sqrt,
+    piecewise,
+    polynomial,
+    step,
+    tanh,
+)
+from .config import from_config, json_schema
+from .errors import ConfigError, ScheduleError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError", "Schedule", "ScheduleError", "constant", "cosine", "cyclic", "exponential",
+    "from_config", "geometric", "interpolate", "inverse_sqrt", "inverse_time", "json_schema",
+    "linear", "multistep", "one_cycle", "one_minus_sqrt", "piecewise", "plateau", "polynomial",
+    "restarts", "scale_lr", "sequence", "step", "tanh", "warmup", "wsd",
+]
+
+_LAZY = {"recipes", "torch", "keras", "optax"}
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: adapters import their framework only when first touched.
+    if name in _LAZY:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'lrkit' has no attribute {name!r}")

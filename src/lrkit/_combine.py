@@ -1,0 +1,577 @@
+"""Combinators: sequence, warmup, restarts, plateau, and the arithmetic and transforms.
+
+Each child sees its own local step. In a sequence, segments are half-open: the value at a
+boundary belongs to the next child. What does not live here: leaf formulas (``_shapes``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from fractions import Fraction
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from ._schedule import (
+    Schedule,
+    _repr_value,
+    arg,
+    check_choice,
+    check_number,
+    check_schedule,
+    check_sorted,
+    check_time,
+    check_value,
+    register,
+)
+from ._time import Binding, Time, parse_time
+from ._xp import SCALAR, Ops
+from .errors import ScheduleError, fail
+
+__all__ = ["plateau", "restarts", "sequence", "warmup"]
+
+_frozen = dataclass(frozen=True, repr=False)
+
+
+def _atom(s: Schedule) -> str:
+    """repr of ``s`` safe as an operand of ``*``, ``>>`` or a method call."""
+    text = repr(s)
+    if isinstance(s, (Scale, Product)) or (isinstance(s, sequence) and " >> " in text):
+        return f"({text})"
+    return text
+
+
+@register
+@_frozen
+class sequence(Schedule):
+    """Children one after another, each on its own half-open segment, seeing its local step.
+
+    ``value(k) = schedules[i](k - b_i)`` for ``b_i <= k < b_{i+1}``, where ``b_0 = 0`` and the
+    boundaries ``b_1, …`` are ``at`` or, by default, the cumulative durations of the children
+    (all but the last must then be finite). The value at a boundary belongs to the next child;
+    a child shorter than its segment holds its last value. ``a >> b`` builds the same.
+
+    Args:
+      schedules: the children, in order.
+      at: optional boundaries (one fewer than children), strictly increasing, > 0.
+
+    >>> s = linear(0.0, 1.0, 2) >> constant(0.5)
+    >>> [s(k) for k in range(4)]
+    [0.0, 0.5, 0.5, 0.5]
+    """
+
+    kind = "sequence"
+    _positional = 1
+    schedules: tuple[Schedule, ...] = arg("schedules")
+    at: tuple[Time, ...] | None = arg("times", None)
+
+    def __post_init__(self) -> None:
+        kids = self.schedules
+        if isinstance(kids, Schedule) or not hasattr(kids, "__iter__"):
+            raise fail(self.kind, "schedules", "must be a list of schedules", kids)
+        kids = tuple(kids)
+        object.__setattr__(self, "schedules", kids)
+        if not kids:
+            raise fail(self.kind, "schedules", "must hold at least one schedule", [])
+        for i, c in enumerate(kids):
+            if not isinstance(c, Schedule):
+                raise fail(self.kind, f"schedules[{i}]", "must be an lrkit schedule", c)
+        if self.at is not None:
+            at = self.at
+            if isinstance(at, (str, int)) or not hasattr(at, "__iter__"):
+                raise fail(self.kind, "at", "must be a list of boundaries", at)
+            at = tuple(parse_time(t, self.kind, f"at[{i}]") for i, t in enumerate(at))
+            object.__setattr__(self, "at", at)
+            if len(at) != len(kids) - 1:
+                raise fail(self.kind, "at", f"must hold len(schedules) - 1 = {len(kids) - 1} "
+                           "boundaries", list(at), "one boundary between each two children")
+            check_sorted(self, "at", at, strict=True)
+        elif not any(c._missing for c in kids):
+            for i, c in enumerate(kids[:-1]):
+                if c.duration is None:
+                    raise fail(self.kind, f"schedules[{i}]", "is infinite, so it never ends; "
+                               "give the boundaries with at=[...]", c)
+
+    @cached_property
+    def _starts(self) -> list[float]:
+        if self.at is not None:
+            return [0.0] + [float(t) for t in self.at]
+        out = [0.0]
+        for c in self.schedules[:-1]:
+            out.append(out[-1] + float(c.duration))  # type: ignore[arg-type]
+        return out
+
+    def _span(self) -> int | None:
+        last = self.schedules[-1].duration
+        return None if last is None else int(self._starts[-1]) + last
+
+    def _eval(self, k: Any, xp: Ops, cont: bool) -> Any:
+        starts, kids = self._starts, self.schedules
+        if xp.scalar:
+            i = bisect.bisect_right(starts, k) - 1
+            c = kids[i]
+            return c._cont(k - starts[i], xp) if cont and i == len(kids) - 1 \
+                else c._at(k - starts[i], xp)
+        out = kids[0]._at(k, xp)
+        for i in range(1, len(kids)):
+            local = xp.maximum(k - starts[i], 0.0)
+            v = kids[i]._cont(local, xp) if cont and i == len(kids) - 1 else kids[i]._at(local, xp)
+            out = xp.where(k >= starts[i], v, out)
+        return out
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        return self._eval(k, xp, False)
+
+    def _cont(self, k: Any, xp: Ops) -> Any:
+        return self._eval(k, xp, True)
+
+    def __repr__(self) -> str:
+        nested = any(isinstance(c, sequence) and c.at is None for c in self.schedules)
+        if self.at is None and len(self.schedules) > 1 and not nested:
+            return " >> ".join(_atom(c) for c in self.schedules)
+        kids = "[" + ", ".join(repr(c) for c in self.schedules) + "]"
+        return f"sequence({kids})" if self.at is None else \
+            f"sequence({kids}, at={_repr_value(self.at)})"
+
+
+@register
+@_frozen
+class warmup(Schedule):
+    """A ramp up to ``schedule(0)`` over ``over`` steps, then ``schedule(k - over)``.
+
+    With ``t = schedule(0)`` and ``s0 = start``: ``linear`` ramps ``s0 + (t - s0)·k/over``,
+    ``cosine`` ``s0 + (t - s0)·½(1 - cos(πk/over))``, ``exponential`` ``s0·(t/s0)^(k/over)``,
+    ``constant`` stays at ``s0``. By default ``start = t/(over + 1)``, so the first update never
+    gets 0 and the linear ramp is ``t·(k + 1)/(over + 1)``. The schedule after it is shifted
+    (a prefix warmup, as Keras, optax and timm's ``warmup_prefix=True``).
+
+    Args:
+      schedule: the schedule after warmup.
+      over: the warmup length, > 0.
+      start: the value at step 0 (default ``schedule(0)/(over + 1)``).
+      shape: ``linear``, ``cosine``, ``exponential`` or ``constant``.
+
+    >>> s = warmup(constant(1.0), 3)
+    >>> [s(k) for k in range(5)]
+    [0.25, 0.5, 0.75, 1.0, 1.0]
+    """
+
+    kind = "warmup"
+    _positional = 2
+    schedule: Schedule = arg("schedule")
+    over: Time = arg("time")
+    start: float | None = arg("value", None)
+    shape: str = arg("choice", "linear", choices=("linear", "cosine", "exponential", "constant"))
+
+    def __post_init__(self) -> None:
+        check_schedule(self, "schedule")
+        check_time(self, "over")
+        check_value(self, "start", optional=True)
+        check_choice(self, "shape", ("linear", "cosine", "exponential", "constant"))
+        if self.shape == "exponential" and self.start == 0.0:
+            raise fail(self.kind, "start", "must be > 0 for an exponential warmup", self.start)
+
+    def _bind(self, b: Binding) -> Schedule:
+        out = super()._bind(b)
+        assert isinstance(out, warmup)
+        if b.total_steps is not None and int(out.over) > b.total_steps:
+            raise ScheduleError(
+                f"warmup: 'over' = {self.over!r} is {out.over} steps, longer than the whole run "
+                f"(total_steps={b.total_steps}); shorten the warmup or lengthen the run")
+        return out
+
+    @cached_property
+    def _target(self) -> float:
+        t = self.schedule(0)
+        if self.shape == "exponential" and t <= 0:
+            raise fail(self.kind, "schedule", "must start above 0 for an exponential warmup "
+                       "(it ramps geometrically towards schedule(0))", t)
+        return t
+
+    def _span(self) -> int | None:
+        d = self.schedule.duration
+        return None if d is None else int(self.over) + d
+
+    def _ramp(self, k: Any, xp: Ops) -> Any:
+        t, w = self._target, float(self.over)
+        if self.start is None and self.shape == "linear":
+            return t * (k + 1.0) / (w + 1.0)
+        s0 = t / (w + 1.0) if self.start is None else self.start
+        if self.shape == "linear":
+            return s0 + (t - s0) * (k / w)
+        if self.shape == "cosine":
+            return s0 + (t - s0) * (0.5 * (1.0 - xp.cos(math.pi * (k / w))))
+        if self.shape == "exponential":
+            return s0 * xp.power(t / s0, k / w)
+        return s0 + 0.0 * k
+
+    def _eval(self, k: Any, xp: Ops, cont: bool) -> Any:
+        w = float(self.over)
+        after = self.schedule._cont if cont else self.schedule._at
+        if xp.scalar:
+            return self._ramp(k, xp) if k < w else after(k - w, xp)
+        return xp.where(k < w, self._ramp(xp.minimum(k, w), xp),
+                        after(xp.maximum(k - w, 0.0), xp))
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        return self._eval(k, xp, False)
+
+    def _cont(self, k: Any, xp: Ops) -> Any:
+        return self._eval(k, xp, True)
+
+
+@register
+@_frozen
+class restarts(Schedule):
+    """A finite schedule repeated: warm restarts (SGDR), with growing cycles and decaying peaks.
+
+    Cycle ``i`` starts at ``B_i = D·(1 - m^i)/(1 - m)`` (``D·i`` when ``m = 1``) and lasts
+    ``D·m^i``, where ``D`` is the schedule's duration and ``m = period_mult``; inside it the
+    schedule runs stretched to the cycle, and its distance from its final value ``f`` is scaled
+    by ``peak_decay^i``: ``value(k) = f + (schedule((k - B_i)/m^i) - f)·peak_decay^i``. After
+    ``limit`` cycles the value holds at ``f``.
+
+    Args:
+      schedule: a finite schedule (one cycle).
+      period_mult: the growth of each cycle's length, > 0 (< 1 needs a ``limit``).
+      peak_decay: the factor on each cycle's distance from the final value, >= 0.
+      limit: the number of cycles, or None for ever.
+
+    >>> s = restarts(linear(1.0, 0.0, 2), period_mult=2.0, peak_decay=0.5)
+    >>> [s(k) for k in range(8)]
+    [1.0, 0.5, 0.5, 0.375, 0.25, 0.125, 0.25, 0.21875]
+    """
+
+    kind = "restarts"
+    _positional = 1
+    schedule: Schedule = arg("schedule")
+    period_mult: float = arg("number", 1.0)
+    peak_decay: float = arg("number", 1.0)
+    limit: int | None = arg("int", None)
+
+    def __post_init__(self) -> None:
+        check_schedule(self, "schedule")
+        check_number(self, "period_mult", lo=0.0, lo_open=True)
+        check_number(self, "peak_decay", lo=0.0)
+        if self.limit is not None and (isinstance(self.limit, bool) or
+                                       not isinstance(self.limit, int) or self.limit < 1):
+            raise fail(self.kind, "limit", "must be a whole number of cycles >= 1 or None",
+                       self.limit)
+        if self.period_mult < 1 and self.limit is None:
+            raise fail(self.kind, "period_mult", "< 1 shrinks the cycles towards zero length, "
+                       "so it needs a limit", self.period_mult, "give limit=<number of cycles>")
+        if not self.schedule._missing:
+            d = self.schedule.duration
+            if d is None or d <= 0:
+                raise fail(self.kind, "schedule", "must be finite (one cycle) to repeat",
+                           self.schedule)
+
+    @cached_property
+    def _final(self) -> float:
+        return self.schedule(int(self.schedule.duration))  # type: ignore[arg-type]
+
+    def _begin(self, i: Any, xp: Ops) -> Any:
+        d, m = float(self.schedule.duration), self.period_mult  # type: ignore[arg-type]
+        return d * i if m == 1.0 else d * (1.0 - xp.power(m, i)) / (1.0 - m)
+
+    def _span(self) -> int | None:
+        if self.limit is None:
+            return None
+        return math.ceil(self._begin(float(self.limit), SCALAR))
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        d, m = float(self.schedule.duration), self.period_mult  # type: ignore[arg-type]
+        if m == 1.0:
+            i = xp.floor(k / d)
+        else:
+            i = xp.floor(xp.log(xp.maximum(1.0 - k / d * (1.0 - m), 1e-300)) / math.log(m))
+        # The logarithm can land a hair off at exact cycle starts; settle i exactly.
+        i = xp.where(k < self._begin(i, xp), i - 1.0, i)
+        i = xp.where(k >= self._begin(i + 1.0, xp), i + 1.0, i)
+        i = xp.maximum(i, 0.0)
+        local = (k - self._begin(i, xp)) / xp.power(m, i)
+        f = self._final
+        v = f + (self.schedule._at(xp.maximum(local, 0.0), xp) - f) * xp.power(self.peak_decay, i)
+        return v if self.limit is None else xp.where(i >= self.limit, f, v)
+
+
+@register
+@_frozen
+class plateau(Schedule):
+    """Reduce-on-plateau as a value: a schedule times ``factor^n`` after ``n`` reductions.
+
+    The reductions are driven by a metric through a pure state machine: ``state = s.init()``,
+    ``state = s.observe(state, metric)`` (returns a new plain-data dict), ``s.value(k, state)``.
+    Calling ``s(k)`` gives the value before any reduction. Patience follows PyTorch's
+    ``ReduceLROnPlateau``: an observation is *bad* unless it beats the best so far by the
+    threshold (``rel``: ``best·(1 ∓ threshold)``; ``abs``: ``best ∓ threshold``); the value is
+    reduced when the count of consecutive bad observations exceeds ``patience`` (so
+    ``patience=2`` reduces on the third), after which the count restarts and ``cooldown``
+    observations are ignored. A reduced value is ``max(schedule(k)·factor^n, min_value)``.
+
+    >>> s = plateau(constant(1.0), factor=0.5, patience=1)
+    >>> st = s.init()
+    >>> for metric in [1.0, 1.0, 1.0]:
+    ...     st = s.observe(st, metric)
+    >>> s.value(0, st)
+    0.5
+    """
+
+    kind = "plateau"
+    _positional = 1
+    schedule: Schedule = arg("schedule")
+    factor: float = arg("number", 0.1)
+    patience: int = arg("int", 10)
+    mode: str = arg("choice", "min", choices=("min", "max"))
+    threshold: float = arg("number", 1e-4)
+    threshold_mode: str = arg("choice", "rel", choices=("rel", "abs"))
+    cooldown: int = arg("int", 0)
+    min_value: float = arg("value", 0.0)
+
+    def __post_init__(self) -> None:
+        check_schedule(self, "schedule")
+        check_number(self, "factor", lo=0.0, lo_open=True, hi=1.0, hi_open=True)
+        for name in ("patience", "cooldown"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise fail(self.kind, name, "must be a whole number of observations >= 0", v)
+        check_choice(self, "mode", ("min", "max"))
+        check_number(self, "threshold", lo=0.0)
+        check_choice(self, "threshold_mode", ("rel", "abs"))
+        check_value(self, "min_value")
+
+    def _span(self) -> int | None:
+        return self.schedule.duration
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        return self.schedule._at(k, xp)
+
+    def init(self) -> dict[str, Any]:
+        """The state before any observation (plain data: JSON, pickle and torch.save safe)."""
+        return {"best": None, "bad": 0, "cooldown": 0, "reductions": 0}
+
+    def _better(self, a: float, best: float | None) -> bool:
+        if best is None:
+            return not math.isnan(a)
+        rel, t = self.threshold_mode == "rel", self.threshold
+        if self.mode == "min":
+            return a < (best * (1.0 - t) if rel else best - t)
+        return a > (best * (1.0 + t) if rel else best + t)
+
+    def observe(self, state: dict[str, Any], metric: float) -> dict[str, Any]:
+        """The state after one more observation of the monitored metric."""
+        a = float(metric)
+        new = dict(state)
+        if self._better(a, state["best"]):
+            new["best"], new["bad"] = a, 0
+        else:
+            new["bad"] = state["bad"] + 1
+        if new["cooldown"] > 0:
+            new["cooldown"] -= 1
+            new["bad"] = 0
+        if new["bad"] > self.patience:
+            new["reductions"] += 1
+            new["cooldown"], new["bad"] = self.cooldown, 0
+        return new
+
+    def scale(self, state: dict[str, Any]) -> float:
+        """The multiplier ``factor^n`` for a state."""
+        return float(self.factor ** state["reductions"])
+
+    def apply(self, base: Any, state: dict[str, Any], xp: Ops = SCALAR) -> Any:
+        """The reduced value given the schedule's value ``base``."""
+        if state["reductions"] == 0:
+            return base
+        return xp.maximum(base * self.scale(state), self.min_value)
+
+    def value(self, k: int, state: dict[str, Any]) -> float:
+        """The value at step ``k`` in state ``state``."""
+        return float(self.apply(self(k), state))
+
+
+# --- arithmetic and transforms (reached through operators and methods) ----------------------
+
+
+@register
+@_frozen
+class Scale(Schedule):
+    """``schedule * factor``."""
+
+    kind = "scale"
+    schedule: Schedule = arg("schedule")
+    factor: float = arg("number")
+
+    def __post_init__(self) -> None:
+        check_schedule(self, "schedule")
+        check_number(self, "factor", lo=0.0)
+
+    def _span(self) -> int | None:
+        return self.schedule.duration
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        return self.schedule._at(k, xp) * self.factor
+
+    def _cont(self, k: Any, xp: Ops) -> Any:
+        return self.schedule._cont(k, xp) * self.factor
+
+    def __repr__(self) -> str:
+        return f"{_atom(self.schedule)} * {self.factor!r}"
+
+
+@register
+@_frozen
+class Product(Schedule):
+    """``left * right``, step by step; finite when both are, lasting the longer."""
+
+    kind = "product"
+    left: Schedule = arg("schedule")
+    right: Schedule = arg("schedule")
+
+    def __post_init__(self) -> None:
+        check_schedule(self, "left")
+        check_schedule(self, "right")
+
+    def _span(self) -> int | None:
+        a, b = self.left.duration, self.right.duration
+        return None if a is None or b is None else max(a, b)
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        return self.left._at(k, xp) * self.right._at(k, xp)
+
+    def __repr__(self) -> str:
+        return f"{_atom(self.left)} * {_atom(self.right)}"
+
+
+@register
+@_frozen
+class Clip(Schedule):
+    """``schedule.clip(min, max)``: values clipped to ``[min, max]``."""
+
+    kind = "clip"
+    schedule: Schedule = arg("schedule")
+    min: float | None = arg("value", None)
+    max: float | None = arg("value", None)
+
+    def __post_init__(self) -> None:
+        check_schedule(self, "schedule")
+        check_value(self, "min", optional=True)
+        check_value(self, "max", optional=True)
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise fail(self.kind, "min", f"must be <= max ({self.max!r})", self.min)
+
+    def _span(self) -> int | None:
+        return self.schedule.duration
+
+    def _clip(self, v: Any, xp: Ops) -> Any:
+        if self.min is not None:
+            v = xp.maximum(v, self.min)
+        return v if self.max is None else xp.minimum(v, self.max)
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        return self._clip(self.schedule._at(k, xp), xp)
+
+    def _cont(self, k: Any, xp: Ops) -> Any:
+        return self._clip(self.schedule._cont(k, xp), xp)
+
+    def __repr__(self) -> str:
+        opts = ", ".join(f"{n}={getattr(self, n)!r}" for n in ("min", "max")
+                         if getattr(self, n) is not None)
+        return f"{_atom(self.schedule)}.clip({opts})"
+
+
+@register
+@_frozen
+class Stretch(Schedule):
+    """``schedule.stretch(factor)``: ``value(k) = schedule(k / factor)``; lasts ``ceil(D·f)``."""
+
+    kind = "stretch"
+    schedule: Schedule = arg("schedule")
+    factor: float = arg("number")
+
+    def __post_init__(self) -> None:
+        check_schedule(self, "schedule")
+        check_number(self, "factor", lo=0.0, lo_open=True)
+
+    def _span(self) -> int | None:
+        d = self.schedule.duration
+        return None if d is None else math.ceil(Fraction(d) * Fraction(self.factor))
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        return self.schedule._at(k / self.factor, xp)
+
+    def _cont(self, k: Any, xp: Ops) -> Any:
+        return self.schedule._cont(k / self.factor, xp)
+
+    def __repr__(self) -> str:
+        return f"{_atom(self.schedule)}.stretch({self.factor!r})"
+
+
+@register
+@_frozen
+class Staircase(Schedule):
+    """``schedule.staircase(every)``: the value changes only every ``every`` steps.
+
+    ``value(k) = schedule(floor(k / every) · every)``: a per-epoch schedule such as Keras'
+    ``LearningRateScheduler`` applies, with ``every="1ep"``.
+    """
+
+    kind = "staircase"
+    schedule: Schedule = arg("schedule")
+    every: Time = arg("time")
+
+    def __post_init__(self) -> None:
+        check_schedule(self, "schedule")
+        check_time(self, "every")
+
+    def _span(self) -> int | None:
+        d, e = self.schedule.duration, int(self.every)
+        return None if d is None else -(-d // e) * e
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        e = float(self.every)
+        return self.schedule._at(xp.floor(k / e) * e, xp)
+
+    def __repr__(self) -> str:
+        return f"{_atom(self.schedule)}.staircase({self.every!r})"
+
+
+_POLICIES = ("hold", "continue", "error")
+
+
+@register
+@_frozen
+class PastEnd(Schedule):
+    """``schedule.past_end(policy)``: after the end, ``hold`` the last value, ``continue`` the
+    formula (PyTorch's periodic cosine; floored at 0), or raise (``error``; traced evaluation,
+    which cannot raise, holds)."""
+
+    kind = "past_end"
+    schedule: Schedule = arg("schedule")
+    policy: str = arg("choice", choices=_POLICIES)
+
+    def __post_init__(self) -> None:
+        check_schedule(self, "schedule")
+        check_choice(self, "policy", _POLICIES)
+
+    def _span(self) -> int | None:
+        return None if self.policy == "continue" else self.schedule.duration
+
+    def _at(self, k: Any, xp: Ops) -> Any:
+        if self.policy == "continue":
+            v = self.schedule._cont(k, xp)
+            return xp.where(v > 0.0, v, 0.0)  # also maps NaN to 0
+        d = self.schedule.duration
+        if self.policy == "error" and d is not None and xp.name in ("scalar", "numpy"):
+            last = k if xp.scalar else k.max(initial=0.0)
+            if last > d:
+                raise ScheduleError(
+                    f"past_end: step {int(last)} is past the end of the schedule (duration "
+                    f"{d} steps) and the policy is 'error'; stop the run by step {d} or "
+                    "use past_end('hold')")
+        return self.schedule._at(k, xp)
+
+    _f = _at
+
+    def __repr__(self) -> str:
+        return f"{_atom(self.schedule)}.past_end({self.policy!r})"

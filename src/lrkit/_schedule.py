@@ -1,0 +1,400 @@
+"""The Schedule base: evaluation, binding, operators, repr and config hooks.
+
+Every shape and combinator is a frozen dataclass deriving from ``Schedule``. Its fields carry
+a *role* in their metadata (``value``, ``number``, ``time``, ``times``, ``schedule``, …) that
+drives validation, binding, ``to_config``/``from_config`` and the JSON schema, so a new shape
+only declares its fields, checks them in ``__post_init__`` and writes its formula ``_f``.
+
+What does not live here: the formulas (``_shapes``, ``_combine``), file formats (``config``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import operator
+from functools import cached_property
+from typing import Any, ClassVar
+
+from ._time import Binding, Time, needs, parse_time, resolve_time
+from ._xp import SCALAR, Ops, namespace_for
+from .errors import ScheduleError, fail
+
+__all__ = ["REGISTRY", "Schedule", "register"]
+
+REGISTRY: dict[str, type[Schedule]] = {}
+
+
+def register(cls: type[Schedule]) -> type[Schedule]:
+    """Add a schedule class to the registry under its ``kind``."""
+    REGISTRY[cls.kind] = cls
+    return cls
+
+
+def arg(role: str, default: Any = dataclasses.MISSING, **meta: Any) -> Any:
+    """A dataclass field with a role (see the module docstring)."""
+    return dataclasses.field(default=default, metadata={"role": role, **meta})
+
+
+# --- argument checks, run in __post_init__ of the constructor the user called ---------------
+
+
+def _set(obj: Schedule, name: str, value: Any) -> None:
+    object.__setattr__(obj, name, value)
+
+
+def check_number(obj: Schedule, name: str, *, rule: str = "finite", lo: float | None = None,
+                 lo_open: bool = False, hi: float | None = None, hi_open: bool = False,
+                 optional: bool = False) -> None:
+    """Normalize ``obj.name`` to a float and check it lies in the given interval."""
+    v = getattr(obj, name)
+    if v is None and optional:
+        return
+    if isinstance(v, str):
+        raise fail(obj.kind, name, "must be a number", v)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) and not hasattr(v, "__float__"):
+        raise fail(obj.kind, name, "must be a number", v)
+    f = float(v)
+    if not math.isfinite(f):
+        raise fail(obj.kind, name, "must be finite", v)
+    bad = (lo is not None and (f <= lo if lo_open else f < lo)) or \
+          (hi is not None and (f >= hi if hi_open else f > hi))
+    if bad:
+        parts = []
+        if lo is not None:
+            parts.append(f"{'>' if lo_open else '>='} {lo:g}")
+        if hi is not None:
+            parts.append(f"{'<' if hi_open else '<='} {hi:g}")
+        raise fail(obj.kind, name, "must be " + " and ".join(parts), v)
+    _set(obj, name, f)
+
+
+def check_value(obj: Schedule, name: str, *, optional: bool = False) -> None:
+    """A hyperparameter value: finite and >= 0."""
+    check_number(obj, name, lo=0.0, optional=optional)
+
+
+def check_time(obj: Schedule, name: str, *, allow_zero: bool = False,
+               optional: bool = False) -> None:
+    v = getattr(obj, name)
+    if v is None and optional:
+        return
+    _set(obj, name, parse_time(v, obj.kind, name, allow_zero=allow_zero))
+
+
+def check_choice(obj: Schedule, name: str, choices: tuple[str, ...]) -> None:
+    v = getattr(obj, name)
+    if v not in choices:
+        import difflib
+
+        near = difflib.get_close_matches(str(v), choices, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise fail(obj.kind, name, f"must be one of {', '.join(map(repr, choices))}", v,
+                   hint[2:] if hint else "")
+
+
+def check_bool(obj: Schedule, name: str) -> None:
+    v = getattr(obj, name)
+    if not isinstance(v, bool):
+        raise fail(obj.kind, name, "must be True or False", v)
+
+
+def check_schedule(obj: Schedule, name: str) -> None:
+    v = getattr(obj, name)
+    if not isinstance(v, Schedule):
+        raise fail(obj.kind, name, "must be an lrkit schedule", v,
+                   "build one with lrkit.constant(...), lrkit.cosine(...), …")
+
+
+def check_sorted(obj: Schedule, name: str, values: tuple[Time, ...], *, strict: bool) -> None:
+    """Positions in order (checked once all are steps; unit strings wait for bind)."""
+    if not all(isinstance(v, int) for v in values):
+        return
+    for a, b in zip(values, values[1:]):
+        if (b <= a) if strict else (b < a):
+            rule = "must be strictly increasing" if strict else "must be sorted"
+            raise fail(obj.kind, name, rule, list(values),
+                       "sort them" + (" and remove duplicates" if strict else ""))
+
+
+# --- the base class ---------------------------------------------------------------------------
+
+
+class Schedule:
+    """A hyperparameter schedule: an immutable value and a pure function of the step.
+
+    ``s(k)`` is the value for the optimizer update with 0-based index ``k``. Subclasses are
+    frozen dataclasses that implement ``_f(k, xp)``, the formula for ``0 <= k <= duration``.
+    """
+
+    kind: ClassVar[str] = "schedule"
+    #: Fields shown positionally in ``repr`` (the others as keywords when not default).
+    _positional: ClassVar[int] = 0
+
+    # -- the formula ---------------------------------------------------------------------------
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        raise NotImplementedError
+
+    def _span(self) -> int | None:
+        """Duration in steps of a bound schedule (None: infinite)."""
+        return None
+
+    def _cont(self, k: Any, xp: Ops) -> Any:
+        """The formula continued past the end (``past_end("continue")``)."""
+        return self._f(k, xp)
+
+    def _at(self, k: Any, xp: Ops) -> Any:
+        """The value at local step ``k >= 0``, holding the last value past the end."""
+        d = self._duration
+        return self._f(k if d is None else xp.minimum(k, float(d)), xp)
+
+    @cached_property
+    def _duration(self) -> int | None:
+        self._require_bound()
+        return self._span()
+
+    @property
+    def duration(self) -> int | None:
+        """The length in steps, after which the value holds; ``None`` for infinite schedules.
+
+        Raises ScheduleError while a length is still a unit string (call ``bind`` first).
+        """
+        return self._duration
+
+    # -- evaluation ----------------------------------------------------------------------------
+
+    def __call__(self, k: int) -> float:
+        """The value at step ``k`` (a Python or numpy int >= 0), as a Python float."""
+        try:
+            i = operator.index(k)
+        except TypeError:
+            raise ScheduleError(
+                f"{self.kind}: the step must be an int (the 0-based index of the optimizer "
+                f"update), got {k!r}") from None
+        if i < 0:
+            raise ScheduleError(f"{self.kind}: the step must be >= 0, got {i}")
+        if self._missing:
+            self._require_bound()
+        return float(self._at(float(i), SCALAR))
+
+    def values(self, steps: Any) -> Any:
+        """Values at an array (or sequence) of int steps, as a float64 numpy array."""
+        import numpy as np
+
+        arr = np.asarray(steps)
+        if arr.size and arr.dtype.kind not in "iu":
+            if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.floor(arr)):
+                pass
+            else:
+                raise ScheduleError(
+                    f"{self.kind}: steps must be integers, got an array of dtype {arr.dtype}")
+        if arr.size and arr.min() < 0:
+            raise ScheduleError(f"{self.kind}: steps must be >= 0, got {arr.min()}")
+        self._require_bound()
+        k = arr.astype(np.float64)
+        out = self._at(k, namespace_for(k))
+        return np.broadcast_to(np.asarray(out, dtype=np.float64), k.shape).copy()
+
+    def evaluate(self, k: Any, xp: Any = None, dtype: Any = None) -> Any:
+        """Evaluate on an array or traced tensor ``k`` of steps, branch-free.
+
+        Args:
+          k: int steps as a numpy array, a torch tensor (also inside ``torch.compile``), a jax
+            array or tracer (also under ``jax.jit``) or a ``keras.ops`` tensor.
+          xp: the namespace (``numpy``, ``torch``, ``jax.numpy``, ``keras.ops`` or its name);
+            inferred from ``k`` when omitted. Pass ``keras.ops`` to trace through Keras.
+          dtype: the float dtype to compute in; by default float64 where the backend has it
+            enabled (jax needs ``jax_enable_x64``), else float32.
+
+        Returns:
+          A tensor of the backend's kind with ``k``'s shape.
+        """
+        self._require_bound()
+        ops = namespace_for(k, xp)
+        kf = ops.to_float(k, dtype if dtype is not None else _default_dtype(ops))
+        return ops.full_like(self._at(kf, ops), kf)
+
+    # -- binding -------------------------------------------------------------------------------
+
+    @cached_property
+    def _missing(self) -> list[tuple[str, str, Time, str]]:
+        """Unresolved times as (kind, arg, value, needed quantity), in field order."""
+        out = []
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            role, v = f.metadata.get("role"), getattr(self, f.name)
+            if role == "time" and v is not None:
+                out += [(self.kind, f.name, v, n) for n in needs(v)]
+            elif role == "times" and v is not None:
+                for t in v:
+                    out += [(self.kind, f.name, t, n) for n in needs(t)]
+            elif role == "points":
+                for t, _ in v:
+                    out += [(self.kind, f.name, t, n) for n in needs(t)]
+            elif role == "schedule":
+                out += v._missing
+            elif role == "schedules":
+                for c in v:
+                    out += c._missing
+        return out
+
+    def _require_bound(self) -> None:
+        if self._missing:
+            kind, name, v, need = self._missing[0]
+            raise ScheduleError(
+                f"{kind}: {name!r} = {v!r} needs {need}; call "
+                f".bind({need}=...) before evaluating")
+
+    def bind(self, steps_per_epoch: float | None = None, total_steps: int | None = None,
+             samples_per_step: float | None = None,
+             tokens_per_step: float | None = None) -> Schedule:
+        """Resolve every unit string (``"5ep"``, ``"10%"``, …) into steps, once.
+
+        Times are converted exactly and rounded down to whole steps (see ``docs/concepts.md``).
+        Quantities a schedule does not need are ignored; a schedule with nothing to resolve is
+        returned as it is, after the checks that need ``total_steps`` (a warmup longer than the
+        run is an error).
+        """
+        return self._bind(Binding(steps_per_epoch, total_steps, samples_per_step,
+                                  tokens_per_step))
+
+    def _bind(self, b: Binding) -> Schedule:
+        changes: dict[str, Any] = {}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            role, v = f.metadata.get("role"), getattr(self, f.name)
+            zero = bool(f.metadata.get("allow_zero"))
+            if role == "time" and v is not None:
+                changes[f.name] = resolve_time(v, b, self.kind, f.name, allow_zero=zero)
+            elif role == "times" and v is not None:
+                changes[f.name] = tuple(resolve_time(t, b, self.kind, f.name, allow_zero=zero)
+                                        for t in v)
+            elif role == "points":
+                changes[f.name] = tuple((resolve_time(t, b, self.kind, f.name, allow_zero=True),
+                                         y) for t, y in v)
+            elif role == "schedule":
+                changes[f.name] = v._bind(b)
+            elif role == "schedules":
+                changes[f.name] = tuple(c._bind(b) for c in v)
+        if all(changes[n] == getattr(self, n) for n in changes):
+            return self
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+    # -- composition ---------------------------------------------------------------------------
+
+    def __rshift__(self, other: Schedule) -> Schedule:
+        from ._combine import sequence
+
+        if not isinstance(other, Schedule):
+            return NotImplemented
+        left = self.schedules if isinstance(self, sequence) and self.at is None else (self,)
+        right = other.schedules if isinstance(other, sequence) and other.at is None else (other,)
+        return sequence(left + right)
+
+    def __mul__(self, other: Any) -> Schedule:
+        from ._combine import Product, Scale
+
+        if isinstance(other, Schedule):
+            return Product(self, other)
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return Scale(self, other)
+        return NotImplemented
+
+    __rmul__ = __mul__
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Schedule:  # noqa: A002
+        """Values clipped to ``[min, max]`` (either bound optional)."""
+        from ._combine import Clip
+
+        return Clip(self, min, max)
+
+    def stretch(self, factor: float) -> Schedule:
+        """The schedule slowed down by ``factor``: the value at ``k`` is ``s(k / factor)``."""
+        from ._combine import Stretch
+
+        return Stretch(self, factor)
+
+    def staircase(self, every: Time) -> Schedule:
+        """Change only every ``every`` steps: ``value(k) = s(floor(k/every)·every)``."""
+        from ._combine import Staircase
+
+        return Staircase(self, every)
+
+    def past_end(self, policy: str) -> Schedule:
+        """What happens after the end: ``"hold"`` (default), ``"continue"`` or ``"error"``."""
+        from ._combine import PastEnd
+
+        return PastEnd(self, policy)
+
+    # -- data ----------------------------------------------------------------------------------
+
+    def to_config(self) -> dict[str, Any]:
+        """Plain JSON data ``{"kind": …, <non-default arguments>}``; see ``lrkit.from_config``."""
+        out: dict[str, Any] = {"kind": self.kind}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            v = getattr(self, f.name)
+            if f.default is not dataclasses.MISSING and v == f.default \
+                    and type(v) is type(f.default):
+                continue
+            out[f.name] = _to_data(v)
+        return out
+
+    def __repr__(self) -> str:
+        args = []
+        for i, f in enumerate(dataclasses.fields(self)):  # type: ignore[arg-type]
+            v = getattr(self, f.name)
+            if i < self._positional:
+                args.append(_repr_value(v))
+            elif f.default is dataclasses.MISSING or v != f.default:
+                args.append(f"{f.name}={_repr_value(v)}")
+        return f"{self.kind}({', '.join(args)})"
+
+    def __str__(self) -> str:
+        return repr(self)
+
+    def __reduce__(self) -> Any:
+        # Rebuild through the constructor: checks and normalization run again, caches do not
+        # travel, and the pickle holds only the arguments.
+        fields = dataclasses.fields(self)  # type: ignore[arg-type]
+        return (_rebuild, (type(self), {f.name: getattr(self, f.name) for f in fields}))
+
+    def _repr_operand(self) -> str:
+        """repr as an operand of ``*`` or ``>>`` (parenthesized where needed)."""
+        return repr(self)
+
+
+def _rebuild(cls: type[Schedule], kwargs: dict[str, Any]) -> Schedule:
+    return cls(**kwargs)
+
+
+def _repr_value(v: Any) -> str:
+    if isinstance(v, tuple):
+        return "[" + ", ".join(_repr_value(x) for x in v) + "]"
+    return repr(v)
+
+
+def _to_data(v: Any) -> Any:
+    if isinstance(v, Schedule):
+        return v.to_config()
+    if isinstance(v, tuple):
+        return [_to_data(x) for x in v]
+    return v
+
+
+def _default_dtype(ops: Any) -> Any:
+    if ops.name == "torch":
+        return ops.m.float64
+    if ops.name == "jax":
+        import jax
+
+        return ops.m.float64 if jax.config.jax_enable_x64 else ops.m.float32
+    if ops.name == "keras":
+        import keras
+
+        return "float32" if keras.backend.backend() == "jax" and not _x64() else "float64"
+    return ops.m.float64
+
+
+def _x64() -> bool:
+    import jax
+
+    return bool(jax.config.jax_enable_x64)

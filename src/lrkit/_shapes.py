@@ -1,0 +1,725 @@
+"""Leaf shapes: each a frozen dataclass with its checks and one formula ``_f(k, xp)``.
+
+``k`` is the 0-based step inside the shape, a float (or float array/tensor). A finite shape's
+formula is written for ``0 <= k <= over``; the base class holds the last value after that.
+What does not live here: combinators (``_combine``), recipes (``_recipes``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ._schedule import (
+    Schedule,
+    arg,
+    check_bool,
+    check_choice,
+    check_number,
+    check_sorted,
+    check_time,
+    check_value,
+    register,
+)
+from ._time import Time, parse_time
+from ._xp import Ops
+from .errors import fail
+
+__all__ = [
+    "constant", "cosine", "cyclic", "exponential", "geometric", "interpolate", "inverse_sqrt",
+    "inverse_time", "linear", "multistep", "one_cycle", "one_minus_sqrt", "piecewise",
+    "polynomial", "step", "tanh",
+]
+
+_frozen = dataclass(frozen=True, repr=False)
+
+
+def _span_over(s: Any) -> int:
+    return int(s.over)
+
+
+@register
+@_frozen
+class constant(Schedule):
+    """A constant value, for ever or (with ``over``) for ``over`` steps.
+
+    ``value(k) = value``. A finite ``constant`` is the "stable" phase of a sequence.
+
+    Args:
+      value: the value, >= 0.
+      over: optional length (steps or a unit string); infinite when omitted.
+
+    >>> s = constant(0.1)
+    >>> [s(k) for k in (0, 1, 10**12)]
+    [0.1, 0.1, 0.1]
+    """
+
+    kind = "constant"
+    _positional = 1
+    value: float = arg("value")
+    over: Time | None = arg("time", None)
+
+    def __post_init__(self) -> None:
+        check_value(self, "value")
+        check_time(self, "over", optional=True)
+
+    def _span(self) -> int | None:
+        return None if self.over is None else int(self.over)
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        return self.value
+
+
+@register
+@_frozen
+class linear(Schedule):
+    """A straight line from ``start`` to ``end`` over ``over`` steps, then ``end``.
+
+    ``value(k) = start + (end - start) · min(k, over) / over``.
+
+    Args:
+      start: the value at step 0.
+      end: the value from step ``over`` on.
+      over: the length (steps or unit string), > 0.
+
+    >>> s = linear(1.0, 0.0, 4)
+    >>> [s(k) for k in range(6)]
+    [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    """
+
+    kind = "linear"
+    _positional = 3
+    start: float = arg("value")
+    end: float = arg("value")
+    over: Time = arg("time")
+
+    def __post_init__(self) -> None:
+        check_value(self, "start")
+        check_value(self, "end")
+        check_time(self, "over")
+
+    _span = _span_over
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        return self.start + (self.end - self.start) * (k / self.over)
+
+
+@register
+@_frozen
+class cosine(Schedule):
+    """Cosine annealing from ``start`` to ``end`` over ``over`` steps, then ``end``.
+
+    ``value(k) = end + (start - end) · (½ (1 + cos(π · min(k, over) / over)))^exponent``.
+
+    Args:
+      start: the value at step 0.
+      end: the value from step ``over`` on (PyTorch's ``eta_min``; Keras' ``alpha·start``).
+      over: the length, > 0.
+      exponent: optax's exponent on the cosine factor, > 0.
+
+    >>> s = cosine(1.0, 0.0, 4)
+    >>> [round(s(k), 4) for k in range(6)]
+    [1.0, 0.8536, 0.5, 0.1464, 0.0, 0.0]
+    """
+
+    kind = "cosine"
+    _positional = 3
+    start: float = arg("value")
+    end: float = arg("value")
+    over: Time = arg("time")
+    exponent: float = arg("number", 1.0)
+
+    def __post_init__(self) -> None:
+        check_value(self, "start")
+        check_value(self, "end")
+        check_time(self, "over")
+        check_number(self, "exponent", lo=0.0, lo_open=True)
+
+    _span = _span_over
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        c = 0.5 * (1.0 + xp.cos(math.pi * (k / self.over)))
+        if self.exponent != 1.0:
+            c = xp.power(xp.maximum(c, 0.0), self.exponent)
+        return self.end + (self.start - self.end) * c
+
+
+@register
+@_frozen
+class polynomial(Schedule):
+    """Polynomial decay from ``start`` to ``end`` over ``over`` steps (Keras ``PolynomialDecay``).
+
+    ``value(k) = (start - end) · (1 - min(k, over) / over)^power + end``. With ``cycle=True`` the
+    horizon grows to the next multiple of ``over`` instead of holding:
+    ``over' = over · ceil(k / over)`` (``over`` at k = 0), as Keras does; the schedule is then
+    infinite.
+
+    Args:
+      start: the value at step 0.
+      end: the value at step ``over``.
+      over: the length, > 0.
+      power: the exponent, > 0.
+      cycle: Keras' cycling.
+
+    >>> s = polynomial(1.0, 0.0, 4, power=2.0)
+    >>> [s(k) for k in range(6)]
+    [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
+    """
+
+    kind = "polynomial"
+    _positional = 3
+    start: float = arg("value")
+    end: float = arg("value")
+    over: Time = arg("time")
+    power: float = arg("number", 1.0)
+    cycle: bool = arg("bool", False)
+
+    def __post_init__(self) -> None:
+        check_value(self, "start")
+        check_value(self, "end")
+        check_time(self, "over")
+        check_number(self, "power", lo=0.0, lo_open=True)
+        check_bool(self, "cycle")
+
+    def _span(self) -> int | None:
+        return None if self.cycle else int(self.over)
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        over: Any = self.over
+        if self.cycle:
+            over = over * xp.where(k == 0, 1.0, xp.ceil(k / over))
+        frac = xp.maximum(1.0 - k / over, 0.0)
+        return (self.start - self.end) * xp.power(frac, self.power) + self.end
+
+
+@register
+@_frozen
+class exponential(Schedule):
+    """Exponential decay (or growth) by ``rate`` every ``every`` steps (optax/Keras).
+
+    ``value(k) = start · rate^e`` with ``e = max(k - begin, 0) / every`` (floored when
+    ``staircase``), then clamped at ``end``: ``max(value, end)`` when ``rate < 1``,
+    ``min(value, end)`` when ``rate > 1``. Infinite.
+
+    Args:
+      start: the value up to step ``begin``.
+      rate: the factor per ``every`` steps, > 0.
+      every: the period of one factor, > 0.
+      staircase: decay in whole steps of ``every``.
+      begin: the step the decay begins at (>= 0).
+      end: optional bound the value never passes.
+
+    >>> s = exponential(1.0, 0.5, 2, staircase=True)
+    >>> [s(k) for k in range(5)]
+    [1.0, 1.0, 0.5, 0.5, 0.25]
+    """
+
+    kind = "exponential"
+    _positional = 3
+    start: float = arg("value")
+    rate: float = arg("number")
+    every: Time = arg("time")
+    staircase: bool = arg("bool", False)
+    begin: Time = arg("time", 0, allow_zero=True)
+    end: float | None = arg("value", None)
+
+    def __post_init__(self) -> None:
+        check_value(self, "start")
+        check_number(self, "rate", lo=0.0, lo_open=True)
+        check_time(self, "every")
+        check_bool(self, "staircase")
+        check_time(self, "begin", allow_zero=True)
+        check_value(self, "end", optional=True)
+        if self.end is not None:
+            if self.rate < 1 and self.end > self.start:
+                raise fail(self.kind, "end", f"must be <= start ({self.start!r}) when decaying "
+                           "(rate < 1)", self.end)
+            if self.rate > 1 and self.end < self.start:
+                raise fail(self.kind, "end", f"must be >= start ({self.start!r}) when growing "
+                           "(rate > 1)", self.end)
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        e = xp.maximum(k - self.begin, 0.0) / self.every
+        if self.staircase:
+            e = xp.floor(e)
+        v = self.start * xp.power(self.rate, e)
+        if self.end is None or self.rate == 1:
+            return v
+        return xp.maximum(v, self.end) if self.rate < 1 else xp.minimum(v, self.end)
+
+
+@register
+@_frozen
+class inverse_time(Schedule):
+    """Inverse-time decay (Keras ``InverseTimeDecay``; Keras 2's ``decay=`` with every=1).
+
+    ``value(k) = start / (1 + rate · k / every)``, with ``floor(k / every)`` when ``staircase``.
+    Infinite.
+
+    >>> s = inverse_time(1.0, 1.0, 1)
+    >>> [s(k) for k in range(4)]
+    [1.0, 0.5, 0.3333333333333333, 0.25]
+    """
+
+    kind = "inverse_time"
+    _positional = 3
+    start: float = arg("value")
+    rate: float = arg("number")
+    every: Time = arg("time")
+    staircase: bool = arg("bool", False)
+
+    def __post_init__(self) -> None:
+        check_value(self, "start")
+        check_number(self, "rate", lo=0.0)
+        check_time(self, "every")
+        check_bool(self, "staircase")
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        p = k / self.every
+        if self.staircase:
+            p = xp.floor(p)
+        return self.start / (1.0 + self.rate * p)
+
+
+@register
+@_frozen
+class inverse_sqrt(Schedule):
+    """Inverse square-root decay: ``value(k) = start / sqrt(1 + k / timescale)``. Infinite.
+
+    With ``timescale = W`` after a warmup of ``W`` steps this is Hugging Face's and timm's
+    ``rsqrt`` curve.
+
+    >>> s = inverse_sqrt(1.0, 1)
+    >>> [s(k) for k in (0, 3, 8)]
+    [1.0, 0.5, 0.3333333333333333]
+    """
+
+    kind = "inverse_sqrt"
+    _positional = 2
+    start: float = arg("value")
+    timescale: Time = arg("time")
+
+    def __post_init__(self) -> None:
+        check_value(self, "start")
+        check_time(self, "timescale")
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        return self.start / xp.sqrt(1.0 + k / self.timescale)
+
+
+@register
+@_frozen
+class step(Schedule):
+    """Step decay: ``value(k) = start · factor^floor(k / every)`` (PyTorch ``StepLR``). Infinite.
+
+    >>> s = step(1.0, 0.1, 3)
+    >>> [s(k) for k in range(7)]
+    [1.0, 1.0, 1.0, 0.1, 0.1, 0.1, 0.010000000000000002]
+    """
+
+    kind = "step"
+    _positional = 3
+    start: float = arg("value")
+    factor: float = arg("number")
+    every: Time = arg("time")
+
+    def __post_init__(self) -> None:
+        check_value(self, "start")
+        check_number(self, "factor", lo=0.0, lo_open=True)
+        check_time(self, "every")
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        return self.start * xp.power(self.factor, xp.floor(k / self.every))
+
+
+@register
+@_frozen
+class multistep(Schedule):
+    """``start`` times ``factor`` once per milestone reached (PyTorch ``MultiStepLR``).
+
+    ``value(k) = start · factor^n`` with ``n`` the number of milestones ``m <= k``; a
+    milestone listed twice counts twice. The milestone's own step gets the new value. The
+    duration is the last milestone.
+
+    >>> s = multistep(1.0, 0.1, [2, 4])
+    >>> [s(k) for k in range(6)]
+    [1.0, 1.0, 0.1, 0.1, 0.010000000000000002, 0.010000000000000002]
+    """
+
+    kind = "multistep"
+    _positional = 3
+    start: float = arg("value")
+    factor: float = arg("number")
+    at: tuple[Time, ...] = arg("times", allow_zero=True)
+
+    def __post_init__(self) -> None:
+        check_value(self, "start")
+        check_number(self, "factor", lo=0.0, lo_open=True)
+        _check_positions(self, "at", allow_zero=True, strict=False)
+
+    def _span(self) -> int | None:
+        return int(self.at[-1])
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        if xp.scalar:
+            n: Any = float(bisect.bisect_right(self.at, k))
+        else:
+            n = 0.0
+            for m in self.at:
+                n = n + xp.where(k >= m, 1.0, 0.0)
+        return self.start * xp.power(self.factor, n)
+
+
+@register
+@_frozen
+class piecewise(Schedule):
+    """Piecewise constant: ``values[i]`` where ``i`` is the number of boundaries ``m <= k``.
+
+    The boundary's own step gets the new value (PyTorch/optax convention; Keras'
+    ``PiecewiseConstantDecay`` switches one step later, see ``lrkit.from_keras``).
+    ``len(values) == len(at) + 1``; the duration is the last boundary.
+
+    >>> s = piecewise([1.0, 0.5, 0.1], [2, 4])
+    >>> [s(k) for k in range(6)]
+    [1.0, 1.0, 0.5, 0.5, 0.1, 0.1]
+    """
+
+    kind = "piecewise"
+    _positional = 2
+    values: tuple[float, ...] = arg("values")  # type: ignore[assignment]
+    at: tuple[Time, ...] = arg("times")
+
+    def __post_init__(self) -> None:
+        _check_values(self, "values")
+        object.__setattr__(self, "values", _Values(self.values, self))
+        _check_positions(self, "at", allow_zero=False, strict=True)
+        if len(self.values) != len(self.at) + 1:
+            raise fail(self.kind, "values", f"must have len(at) + 1 = {len(self.at) + 1} "
+                       "entries (one value before each boundary and one after the last)",
+                       list(self.values))
+
+    def _span(self) -> int | None:
+        return int(self.at[-1])
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        if xp.scalar:
+            return self.values[bisect.bisect_right(self.at, k)]
+        out: Any = self.values[0]
+        for m, v in zip(self.at, self.values[1:]):
+            out = xp.where(k >= m, v, out)
+        return out
+
+
+@register
+@_frozen
+class interpolate(Schedule):
+    """Through points ``[(k0, v0), (k1, v1), …]``, linear or cosine between them, held outside.
+
+    Between ``k_i`` and ``k_{i+1}``, with ``p = (k - k_i) / (k_{i+1} - k_i)``: linear
+    ``v_i + (v_{i+1} - v_i) · p``; cosine ``v_{i+1} + (v_i - v_{i+1}) · ½ (1 + cos(π p))``.
+    The duration is the last point's step.
+
+    >>> s = interpolate([(0, 0.0), (2, 1.0), (4, 0.0)])
+    >>> [s(k) for k in range(6)]
+    [0.0, 0.5, 1.0, 0.5, 0.0, 0.0]
+    """
+
+    kind = "interpolate"
+    _positional = 1
+    points: tuple[tuple[Time, float], ...] = arg("points")
+    shape: str = arg("choice", "linear", choices=("linear", "cosine"))
+
+    def __post_init__(self) -> None:
+        pts = self.points
+        if isinstance(pts, (str, bytes)) or not hasattr(pts, "__iter__"):
+            raise fail(self.kind, "points", "must be a list of (step, value) pairs", pts)
+        norm = []
+        for i, p in enumerate(pts):
+            if isinstance(p, (str, bytes)) or not hasattr(p, "__len__") or len(p) != 2:
+                raise fail(self.kind, "points", f"entry {i} must be a (step, value) pair", p)
+            t = parse_time(p[0], self.kind, f"points[{i}][0]", allow_zero=True)
+            v = p[1]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
+                    or v < 0:
+                raise fail(self.kind, f"points[{i}][1]", "must be a finite number >= 0", v)
+            norm.append((t, float(v)))
+        if not norm:
+            raise fail(self.kind, "points", "must hold at least one point", list(pts))
+        object.__setattr__(self, "points", tuple(norm))
+        check_sorted(self, "points", tuple(t for t, _ in norm), strict=True)
+        check_choice(self, "shape", ("linear", "cosine"))
+
+    def _span(self) -> int | None:
+        return int(self.points[-1][0])
+
+    def _segment(self, k: Any, xp: Ops, i: int) -> Any:
+        (k0, v0), (k1, v1) = self.points[i], self.points[i + 1]
+        p = xp.minimum(xp.maximum(k - k0, 0.0) / (k1 - k0), 1.0)
+        if self.shape == "linear":
+            return v0 + (v1 - v0) * p
+        return v1 + (v0 - v1) * (0.5 * (1.0 + xp.cos(math.pi * p)))
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        pts = self.points
+        if xp.scalar:
+            i = bisect.bisect_right([t for t, _ in pts], k) - 1
+            if i < 0:
+                return pts[0][1]
+            return pts[-1][1] if i >= len(pts) - 1 else self._segment(k, xp, i)
+        out: Any = pts[0][1]
+        for i in range(len(pts) - 1):
+            out = xp.where(k >= pts[i][0], self._segment(k, xp, i), out)
+        return xp.where(k >= pts[-1][0], pts[-1][1], out)
+
+
+@register
+@_frozen
+class tanh(Schedule):
+    """timm's tanh annealing from ``start`` to ``end`` over ``over`` steps, then ``end``.
+
+    ``value(k) = end + ½ (start - end) (1 - tanh(lower · (1 - r) + upper · r))``, ``r = k/over``,
+    for ``k < over``; ``end`` from ``over`` on (as timm). Note ``value(0)`` is
+    ``start - (start - end)·(1 - tanh(7))/2``, about ``0.9999992 · start``, as in timm.
+
+    >>> s = tanh(1.0, 0.0, 4)
+    >>> [round(s(k), 5) for k in range(5)]
+    [1.0, 0.99988, 0.98201, 0.26894, 0.0]
+    """
+
+    kind = "tanh"
+    _positional = 3
+    start: float = arg("value")
+    end: float = arg("value")
+    over: Time = arg("time")
+    lower: float = arg("number", -7.0)
+    upper: float = arg("number", 3.0)
+
+    def __post_init__(self) -> None:
+        check_value(self, "start")
+        check_value(self, "end")
+        check_time(self, "over")
+        check_number(self, "lower")
+        check_number(self, "upper")
+
+    _span = _span_over
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        r = k / self.over
+        v = self.end + 0.5 * (self.start - self.end) * (
+            1.0 - xp.tanh(self.lower * (1.0 - r) + self.upper * r))
+        return xp.where(k < self.over, v, self.end)
+
+
+@register
+@_frozen
+class cyclic(Schedule):
+    """Cyclical values between ``low`` and ``high`` (PyTorch ``CyclicLR``). Infinite.
+
+    With ``T = up + down``, ``c = floor(1 + k/T)``, ``x = 1 + k/T - c``, ``r = up/T`` and
+    ``s = x/r`` if ``x <= r`` else ``(x - 1)/(r - 1)``:
+    ``value(k) = low + (high - low) · s · scale``, where scale is 1 (``triangular``),
+    ``1/2^(c-1)`` (``triangular2``) or ``gamma^k`` (``exp_range``).
+
+    Args:
+      low: the value at the start of every cycle.
+      high: the value at the turn, ``up`` steps in (may be below ``low`` for momentum).
+      up: steps from ``low`` to ``high``, > 0.
+      down: steps back (default ``up``), > 0.
+      mode: ``triangular``, ``triangular2`` or ``exp_range``.
+      gamma: the ``exp_range`` factor per step, > 0.
+
+    >>> s = cyclic(0.1, 1.0, 2)
+    >>> [round(s(k), 4) for k in range(6)]
+    [0.1, 0.55, 1.0, 0.55, 0.1, 0.55]
+    """
+
+    kind = "cyclic"
+    _positional = 3
+    low: float = arg("value")
+    high: float = arg("value")
+    up: Time = arg("time")
+    down: Time | None = arg("time", None)
+    mode: str = arg("choice", "triangular", choices=("triangular", "triangular2", "exp_range"))
+    gamma: float = arg("number", 1.0)
+
+    def __post_init__(self) -> None:
+        check_value(self, "low")
+        check_value(self, "high")
+        check_time(self, "up")
+        check_time(self, "down", optional=True)
+        check_choice(self, "mode", ("triangular", "triangular2", "exp_range"))
+        check_number(self, "gamma", lo=0.0, lo_open=True)
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        up = float(self.up)
+        total = up + float(self.down if self.down is not None else self.up)
+        ratio = up / total
+        cycle = xp.floor(1.0 + k / total)
+        x = 1.0 + k / total - cycle
+        s = xp.where(x <= ratio, x / ratio, (x - 1.0) / (ratio - 1.0))
+        height = (self.high - self.low) * s
+        if self.mode == "triangular":
+            return self.low + height * 1.0
+        if self.mode == "triangular2":
+            return self.low + height * (1.0 / xp.power(2.0, cycle - 1.0))
+        return self.low + height * xp.power(self.gamma, k)
+
+
+@register
+@_frozen
+class one_cycle(Schedule):
+    """The one-cycle policy: up from ``peak/div_factor`` to ``peak``, then down to the end.
+
+    With ``init = peak / div_factor``, ``final = init / final_div_factor``, ``u = pct_start·over``
+    and ``anneal(a, b, p)`` = ``b + (a - b)·½(1 + cos πp)`` (``cos``) or ``a + (b - a)·p``
+    (``linear``): ``anneal(init, peak, k/u)`` for ``k <= u``, then
+    ``anneal(peak, final, (k - u)/(over - u))``; ``final`` from ``over`` on. ``three_phase``
+    goes back to ``init`` at ``2u`` before annealing to ``final``. Phase ends are exact real
+    positions (PyTorch's ``OneCycleLR`` puts them one step earlier; ``from_torch`` reproduces it).
+
+    >>> s = one_cycle(1.0, 10)
+    >>> [round(s(k), 4) for k in (0, 3, 10)]
+    [0.04, 1.0, 4e-06]
+    """
+
+    kind = "one_cycle"
+    _positional = 2
+    peak: float = arg("value")
+    over: Time = arg("time")
+    pct_start: float = arg("number", 0.3)
+    div_factor: float = arg("number", 25.0)
+    final_div_factor: float = arg("number", 1e4)
+    three_phase: bool = arg("bool", False)
+    anneal: str = arg("choice", "cos", choices=("cos", "linear"))
+
+    def __post_init__(self) -> None:
+        check_value(self, "peak")
+        check_time(self, "over")
+        check_bool(self, "three_phase")
+        hi = 0.5 if self.three_phase else 1.0
+        check_number(self, "pct_start", lo=0.0, lo_open=True, hi=hi, hi_open=True)
+        check_number(self, "div_factor", lo=0.0, lo_open=True)
+        check_number(self, "final_div_factor", lo=0.0, lo_open=True)
+        check_choice(self, "anneal", ("cos", "linear"))
+
+    _span = _span_over
+
+    def _anneal(self, a: float, b: float, p: Any, xp: Ops) -> Any:
+        if self.anneal == "cos":
+            return b + (a - b) / 2.0 * (1.0 + xp.cos(math.pi * p))
+        return (b - a) * p + a
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        init = self.peak / self.div_factor
+        final = init / self.final_div_factor
+        u = self.pct_start * float(self.over)
+        first = self._anneal(init, self.peak, xp.minimum(k / u, 1.0), xp)
+        if not self.three_phase:
+            last = self._anneal(self.peak, final, xp.maximum(k - u, 0.0) / (self.over - u), xp)
+            return xp.where(k <= u, first, last)
+        back = self._anneal(self.peak, init, xp.minimum(xp.maximum(k - u, 0.0) / u, 1.0), xp)
+        last = self._anneal(init, final, xp.maximum(k - 2 * u, 0.0) / (self.over - 2 * u), xp)
+        return xp.where(k <= u, first, xp.where(k <= 2 * u, back, last))
+
+
+@register
+@_frozen
+class one_minus_sqrt(Schedule):
+    """The "1-sqrt" cooldown of WSD: ``end + (start - end) · (1 - sqrt(min(k, over) / over))``.
+
+    >>> s = one_minus_sqrt(1.0, 0.0, 4)
+    >>> [s(k) for k in (0, 1, 4)]
+    [1.0, 0.5, 0.0]
+    """
+
+    kind = "one_minus_sqrt"
+    _positional = 3
+    start: float = arg("value")
+    end: float = arg("value")
+    over: Time = arg("time")
+
+    def __post_init__(self) -> None:
+        check_value(self, "start")
+        check_value(self, "end")
+        check_time(self, "over")
+
+    _span = _span_over
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        return self.end + (self.start - self.end) * (1.0 - xp.sqrt(k / self.over))
+
+
+@register
+@_frozen
+class geometric(Schedule):
+    """Geometric (exponential) interpolation: ``start · (end / start)^(min(k, over) / over)``.
+
+    Both values must be > 0. It is the ``exp`` decay of ``wsd`` and the ``exponential`` warmup.
+
+    >>> s = geometric(1.0, 0.01, 2)
+    >>> [s(k) for k in range(3)]
+    [1.0, 0.1, 0.01]
+    """
+
+    kind = "geometric"
+    _positional = 3
+    start: float = arg("value")
+    end: float = arg("value")
+    over: Time = arg("time")
+
+    def __post_init__(self) -> None:
+        check_number(self, "start", lo=0.0, lo_open=True)
+        check_number(self, "end", lo=0.0, lo_open=True)
+        check_time(self, "over")
+
+    _span = _span_over
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        return self.start * xp.power(self.end / self.start, k / self.over)
+
+
+class _Values(tuple):  # type: ignore[type-arg]
+    """``piecewise.values``: the tuple of values, and still callable as ``Schedule.values``."""
+
+    _owner: Schedule
+
+    def __new__(cls, values: Any, owner: Schedule) -> _Values:
+        self = super().__new__(cls, values)
+        self._owner = owner
+        return self
+
+    def __call__(self, steps: Any) -> Any:
+        return Schedule.values(self._owner, steps)
+
+    def __reduce__(self) -> Any:
+        return (tuple, (tuple(self),))
+
+
+# --- shared checks --------------------------------------------------------------------------
+
+
+def _check_values(obj: Schedule, name: str) -> None:
+    vals = getattr(obj, name)
+    if isinstance(vals, (str, bytes)) or not hasattr(vals, "__iter__"):
+        raise fail(obj.kind, name, "must be a list of numbers", vals)
+    out = []
+    for i, v in enumerate(vals):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
+                or v < 0:
+            raise fail(obj.kind, f"{name}[{i}]", "must be a finite number >= 0", v)
+        out.append(float(v))
+    object.__setattr__(obj, name, tuple(out))
+
+
+def _check_positions(obj: Schedule, name: str, *, allow_zero: bool, strict: bool) -> None:
+    vals = getattr(obj, name)
+    if isinstance(vals, (str, bytes, int)) or not hasattr(vals, "__iter__"):
+        raise fail(obj.kind, name, "must be a list of steps or unit strings", vals)
+    out = tuple(parse_time(v, obj.kind, f"{name}[{i}]", allow_zero=allow_zero)
+                for i, v in enumerate(vals))
+    if not out:
+        raise fail(obj.kind, name, "must hold at least one position", list(vals))
+    object.__setattr__(obj, name, out)
+    check_sorted(obj, name, out, strict=strict)

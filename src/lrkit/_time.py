@@ -1,0 +1,161 @@
+"""Durations and positions with units, and binding them to steps.
+
+A time is an ``int`` (steps) or a string: ``"1000"``, ``"5ep"``, ``"5 epochs"``, ``"10%"`` (of
+the total run), ``"2.5M samples"``, ``"1B tokens"``; SI suffixes ``k``, ``M``, ``B``/``G``, ``T``
+scale the number. Terms combine with spaced ``+`` and ``-`` (``"100% - 5ep"``), which is how
+recipes such as ``wsd`` express "the rest of the run". Strings are parsed when a schedule is
+built (so typos fail at once) and resolved by ``Schedule.bind``.
+
+Rounding rule: a time is converted with exact rational arithmetic and then rounded *down* to a
+whole step: ``floor(epochs * steps_per_epoch)``, ``floor(pct / 100 * total_steps)``,
+``floor(samples / samples_per_step)``; a sum of terms is rounded once, after adding. This is TensorFlow's ``int(batches_per_epoch * epoch)``
+and never overshoots a budget. Floats such as ``1281167 / 256`` are taken at their exact binary
+value, so no epsilon is involved.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Union
+
+from .errors import ScheduleError
+
+__all__ = ["Binding", "Time", "parse_time", "resolve_time"]
+
+Time = Union[int, str]
+
+_SUFFIX = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "B": 10**9, "G": 10**9, "T": 10**12}
+_UNITS = {
+    "": "steps", "step": "steps", "steps": "steps",
+    "ep": "epochs", "eps": "epochs", "epoch": "epochs", "epochs": "epochs",
+    "%": "percent",
+    "sample": "samples", "samples": "samples",
+    "token": "tokens", "tokens": "tokens", "tok": "tokens",
+}
+_NEEDS = {"epochs": "steps_per_epoch", "percent": "total_steps",
+          "samples": "samples_per_step", "tokens": "tokens_per_step"}
+_RE = re.compile(r"^\s*(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)\s*([kKMBGT]?)\s*([A-Za-z%]*)\s*$")
+
+
+@dataclass(frozen=True)
+class Binding:
+    """The quantities that turn unit strings into steps; ``None`` where unknown."""
+
+    steps_per_epoch: float | None = None
+    total_steps: int | None = None
+    samples_per_step: float | None = None
+    tokens_per_step: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("steps_per_epoch", "total_steps", "samples_per_step", "tokens_per_step"):
+            v = getattr(self, name)
+            if v is None:
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, float, Fraction)) or not v > 0 \
+                    or v != v or v == float("inf"):
+                raise ScheduleError(f"bind: {name!r} must be a finite number > 0, got {v!r}")
+        if self.total_steps is not None and not isinstance(self.total_steps, int):
+            raise ScheduleError(
+                f"bind: 'total_steps' must be a whole number of steps, got {self.total_steps!r}")
+
+
+def parse_time(value: object, owner: str, arg: str, *, allow_zero: bool = False) -> Time:
+    """Check a time argument and return it normalized (an int, or the user's string)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise ScheduleError(
+                f"{owner}: {arg!r} must be an int (steps) or a unit string such as '5ep', "
+                f"'10%', '2.5M samples', got {value!r}")
+    if isinstance(value, int):
+        _check_steps(value, owner, arg, allow_zero, value)
+        return value
+    amount, unit = _split(value, owner, arg)
+    if unit == "steps":
+        if amount.denominator != 1:
+            raise ScheduleError(
+                f"{owner}: {arg!r} must be a whole number of steps, got {value!r}")
+        _check_steps(int(amount), owner, arg, allow_zero, value)
+        return int(amount)
+    if amount == 0 and not allow_zero:
+        raise ScheduleError(f"{owner}: {arg!r} must be > 0, got {value!r}")
+    return value.strip()
+
+
+def _check_steps(n: int, owner: str, arg: str, allow_zero: bool, shown: object) -> None:
+    if n < 0 or (n == 0 and not allow_zero):
+        rule = ">= 0" if allow_zero else "> 0"
+        raise ScheduleError(f"{owner}: {arg!r} must be {rule} steps, got {shown!r}")
+
+
+_OP = re.compile(r"\s+([+-])\s+")
+
+
+def _terms(text: str, owner: str, arg: str) -> list[tuple[Fraction, str]]:
+    """``text`` as signed (amount, unit) terms."""
+    parts = _OP.split(text.strip())
+    signs = [1] + [1 if op == "+" else -1 for op in parts[1::2]]
+    out = []
+    for sign, part in zip(signs, parts[0::2]):
+        m = _RE.match(part)
+        unit = None
+        if m is not None:
+            unit = _UNITS.get(m.group(3) if m.group(3) == "%" else m.group(3).lower())
+        if m is None or unit is None:
+            raise ScheduleError(
+                f"{owner}: {arg!r} is not a time, got {text!r}; write steps (1000), epochs "
+                "('5ep', '5 epochs'), a share of the run ('10%'), samples ('2.5M samples') "
+                "or tokens ('1B tokens'), optionally joined by ' + ' or ' - '")
+        out.append((sign * Fraction(m.group(1)) * _SUFFIX[m.group(2)], unit))
+    return out
+
+
+def _split(text: str, owner: str, arg: str) -> tuple[Fraction, str]:
+    """A single-term time as (amount, unit); sums report the unit ``"mixed"``."""
+    terms = _terms(text, owner, arg)
+    if len(terms) == 1:
+        return terms[0]
+    if all(u == "steps" for _, u in terms):
+        return sum((a for a, _ in terms), Fraction(0)), "steps"
+    return Fraction(1), "mixed"
+
+
+def needs(value: Time) -> list[str]:
+    """The binding quantities a time needs (empty for plain steps)."""
+    if isinstance(value, int):
+        return []
+    return [_NEEDS[u] for _, u in _terms(value, "", "") if u != "steps"]
+
+
+def resolve_time(value: Time, b: Binding, owner: str, arg: str,
+                 *, allow_zero: bool = False) -> int:
+    """Steps for ``value`` under binding ``b`` (rounded down once), or a ScheduleError."""
+    if isinstance(value, int):
+        return value
+    total = Fraction(0)
+    for amount, unit in _terms(value, owner, arg):
+        if unit == "steps":
+            total += amount
+            continue
+        per = getattr(b, _NEEDS[unit])
+        if per is None:
+            raise ScheduleError(
+                f"{owner}: {arg!r} = {value!r} needs {_NEEDS[unit]}; "
+                f"call .bind({_NEEDS[unit]}=...) first")
+        per = Fraction(per)
+        if unit == "epochs":
+            total += amount * per
+        elif unit == "percent":
+            total += amount / 100 * per
+        else:
+            total += amount / per
+    n = total.numerator // total.denominator
+    if n < 0 or (n == 0 and not allow_zero):
+        rule = ">= 0" if allow_zero else "> 0"
+        raise ScheduleError(
+            f"{owner}: {arg!r} = {value!r} resolves to {float(total):g} steps, which rounds "
+            f"down to {n}; it must be {rule} steps")
+    return n

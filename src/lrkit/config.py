@@ -1,0 +1,241 @@
+"""Schedules from and to plain data: mappings, JSON/TOML/YAML files, and the JSON schema.
+
+A config is ``{"kind": <kind>, <argument>: <value>, …}`` with keys equal to the constructor's
+arguments and nested schedules nested. A file holds either such a mapping or a wrapper
+``{"schedule": {...}, "bind": {"steps_per_epoch": …, "total_steps": …}, "description": "…"}``;
+the wrapper's ``bind`` is applied on load. YAML is read with ``safe_load`` only.
+
+What does not live here: the schedule classes, which declare their arguments' roles.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ._schedule import REGISTRY, Schedule
+from .errors import ConfigError, ScheduleError
+
+__all__ = ["from_config", "json_schema", "load_file"]
+
+_WRAPPER_KEYS = ("schedule", "bind", "description")
+_BIND_KEYS = ("steps_per_epoch", "total_steps", "samples_per_step", "tokens_per_step")
+
+
+def from_config(config: Mapping[str, Any] | str | Path) -> Schedule:
+    """Build a schedule from a config mapping or a JSON/TOML/YAML file path.
+
+    Unknown kinds and keys are errors that suggest the nearest valid name; every error is a
+    ``ConfigError`` naming the file and the path inside it
+    (``run.yaml: schedule.schedules[1]: cosine: 'over' must be > 0 steps, got 0``).
+
+    >>> from_config({"kind": "cosine", "start": 0.1, "end": 0.0, "over": 100})
+    cosine(0.1, 0.0, 100)
+    """
+    if isinstance(config, (str, Path)):
+        data, source = load_file(config), Path(config).name
+    else:
+        data, source = config, ""
+    return _from_document(data, source)
+
+
+def load_file(path: str | Path) -> Any:
+    """The plain data in a JSON, TOML or YAML file (YAML through ``safe_load`` only)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(str(p), f"cannot read the file ({e.strerror or e})") from None
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".json":
+            return json.loads(text)
+        if suffix == ".toml":
+            try:
+                import tomllib
+            except ImportError:  # Python 3.10
+                import tomli as tomllib  # type: ignore[no-redef]
+            return tomllib.loads(text)
+        if suffix in (".yaml", ".yml"):
+            try:
+                import yaml
+            except ImportError:
+                raise ConfigError(p.name, "reading YAML needs PyYAML: pip install "
+                                  "'lrkit[yaml]'") from None
+            return yaml.safe_load(text)
+    except ConfigError:
+        raise
+    except Exception as e:  # each parser's own error type; its message has line and column
+        msg = str(e).replace("\n", " ")
+        raise ConfigError(p.name, f"not valid {suffix[1:].upper()}: {msg}") from None
+    raise ConfigError(p.name, f"unknown file type {suffix!r}; use .json, .toml, .yaml or .yml")
+
+
+def _from_document(data: Any, source: str) -> Schedule:
+    if isinstance(data, Mapping) and "kind" not in data and "schedule" in data:
+        _check_keys(data, _WRAPPER_KEYS, source, "")
+        s = _build(data["schedule"], source, "schedule")
+        bind = data.get("bind") or {}
+        if not isinstance(bind, Mapping):
+            raise ConfigError(_where(source, "bind"), f"must be a mapping, got {bind!r}")
+        _check_keys(bind, _BIND_KEYS, source, "bind")
+        try:
+            return s.bind(**bind)
+        except ScheduleError as e:
+            raise ConfigError(_where(source, "bind"), str(e)) from None
+    return _build(data, source, "schedule")
+
+
+def _where(source: str, path: str) -> str:
+    return ": ".join(p for p in (source, path) if p)
+
+
+def _check_keys(data: Mapping[str, Any], allowed: tuple[str, ...], source: str,
+                path: str) -> None:
+    for key in data:
+        if key not in allowed:
+            near = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else \
+                f"; valid keys: {', '.join(allowed)}"
+            raise ConfigError(_where(source, path), f"unknown key {key!r}{hint}")
+
+
+def _build(data: Any, source: str, path: str) -> Schedule:
+    if isinstance(data, Schedule):
+        return data
+    if not isinstance(data, Mapping):
+        raise ConfigError(_where(source, path),
+                          f"a schedule must be a mapping with a 'kind', got {data!r}")
+    kind = data.get("kind")
+    if kind not in REGISTRY:
+        kinds = sorted(REGISTRY)
+        near = difflib.get_close_matches(str(kind), kinds, n=1)
+        hint = f"did you mean {near[0]!r}?" if near else f"known kinds: {', '.join(kinds)}"
+        what = "missing 'kind'" if kind is None else f"unknown kind {kind!r}"
+        raise ConfigError(_where(source, path), f"{what}; {hint}")
+    cls = REGISTRY[kind]
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    _check_keys({k: v for k, v in data.items() if k != "kind"}, tuple(fields), source, path)
+    kwargs: dict[str, Any] = {}
+    for name, f in fields.items():
+        if name not in data:
+            if f.default is dataclasses.MISSING:
+                raise ConfigError(_where(source, path),
+                                  f"{kind}: missing required key {name!r}")
+            continue
+        kwargs[name] = _convert(data[name], f.metadata.get("role"), source, f"{path}.{name}")
+    try:
+        return cls(**kwargs)
+    except ScheduleError as e:
+        raise ConfigError(_where(source, path), str(e)) from None
+    except TypeError as e:
+        raise ConfigError(_where(source, path), f"{kind}: {e}") from None
+
+
+def _number(v: Any) -> Any:
+    # YAML 1.1 reads "1e-3" (no dot) as a string; take numeric strings as the numbers they are.
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return v
+    return v
+
+
+def _convert(v: Any, role: str | None, source: str, path: str) -> Any:
+    if role in ("value", "number"):
+        return _number(v)
+    if role == "values" and isinstance(v, list):
+        return [_number(x) for x in v]
+    if role == "schedule":
+        return _build(v, source, path)
+    if role == "schedules":
+        if not isinstance(v, list):
+            raise ConfigError(_where(source, path), f"must be a list of schedules, got {v!r}")
+        return [_build(x, source, f"{path}[{i}]") for i, x in enumerate(v)]
+    if role == "points" and isinstance(v, list):
+        return [(p[0], _number(p[1])) if isinstance(p, (list, tuple)) and len(p) == 2 else p
+                for p in v]
+    return v
+
+
+# --- JSON schema ------------------------------------------------------------------------------
+
+_TIME = {"oneOf": [{"type": "integer", "minimum": 0},
+                   {"type": "string", "pattern": r"^\s*[0-9.]"}]}
+_REF = {"$ref": "#/$defs/schedule"}
+
+
+def _field_schema(f: dataclasses.Field[Any]) -> dict[str, Any]:
+    role = f.metadata.get("role")
+    schema: dict[str, Any]
+    if role == "value":
+        schema = {"type": "number", "minimum": 0}
+    elif role == "number":
+        schema = {"type": "number"}
+    elif role == "values":
+        schema = {"type": "array", "items": {"type": "number", "minimum": 0}, "minItems": 2}
+    elif role == "time":
+        schema = dict(_TIME)
+    elif role == "times":
+        schema = {"type": "array", "items": _TIME, "minItems": 1}
+    elif role == "points":
+        schema = {"type": "array", "minItems": 1, "items": {
+            "type": "array", "prefixItems": [_TIME, {"type": "number", "minimum": 0}],
+            "minItems": 2, "maxItems": 2}}
+    elif role == "schedule":
+        schema = dict(_REF)
+    elif role == "schedules":
+        schema = {"type": "array", "items": _REF, "minItems": 1}
+    elif role == "choice":
+        schema = {"enum": list(f.metadata["choices"])}
+    elif role == "bool":
+        schema = {"type": "boolean"}
+    elif role == "int":
+        schema = {"type": "integer", "minimum": 0}
+    else:  # pragma: no cover - every field declares a role
+        raise AssertionError(f"field {f.name} has no role")
+    if f.default is None:
+        schema = {"oneOf": [schema, {"type": "null"}]}
+    elif f.default is not dataclasses.MISSING:
+        d = f.default
+        schema["default"] = d if not (isinstance(d, float) and math.isinf(d)) else None
+    return schema
+
+
+def json_schema() -> dict[str, Any]:
+    """A JSON Schema (draft 2020-12) for schedule configs and config files, from the registry."""
+    defs: dict[str, Any] = {}
+    for kind, cls in sorted(REGISTRY.items()):
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        defs[kind] = {
+            "type": "object",
+            "description": (cls.__doc__ or "").strip().splitlines()[0],
+            "properties": {"kind": {"const": kind}, **{f.name: _field_schema(f) for f in fields}},
+            "required": ["kind"] + [f.name for f in fields if f.default is dataclasses.MISSING],
+            "additionalProperties": False,
+        }
+    defs["schedule"] = {"oneOf": [{"$ref": f"#/$defs/{k}"} for k in sorted(REGISTRY)]}
+    wrapper = {
+        "type": "object",
+        "properties": {
+            "schedule": _REF,
+            "bind": {"type": "object", "additionalProperties": False,
+                     "properties": {k: {"type": "number", "exclusiveMinimum": 0}
+                                    for k in _BIND_KEYS}},
+            "description": {"type": "string"},
+        },
+        "required": ["schedule"],
+        "additionalProperties": False,
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "lrkit schedule",
+        "oneOf": [_REF, wrapper],
+        "$defs": defs,
+    }
