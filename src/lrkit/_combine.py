@@ -264,7 +264,7 @@ class restarts(Schedule):
         if not self.schedule._missing:
             d = self.schedule.duration
             if d is None or d <= 0:
-                raise fail(self.kind, "schedule", "must be finite (one cycle) to repeat",
+                raise fail(self.kind, "schedule", "must be finite and last > 0 steps (one cycle)",
                            self.schedule)
 
     @cached_property
@@ -509,14 +509,14 @@ class Stretch(Schedule):
 
 @register
 @_frozen
-class Staircase(Schedule):
-    """``schedule.staircase(every)``: the value changes only every ``every`` steps.
+class Stepped(Schedule):
+    """``schedule.stepped(every)``: the value changes only every ``every`` steps.
 
     ``value(k) = schedule(floor(k / every) · every)``: a per-epoch schedule such as Keras'
     ``LearningRateScheduler`` applies, with ``every="1ep"``.
     """
 
-    kind = "staircase"
+    kind = "stepped"
     schedule: Schedule = arg("schedule")
     every: Time = arg("time")
 
@@ -533,7 +533,7 @@ class Staircase(Schedule):
         return self.schedule._at(xp.floor(k / e) * e, xp)
 
     def __repr__(self) -> str:
-        return f"{_atom(self.schedule)}.staircase({self.every!r})"
+        return f"{_atom(self.schedule)}.stepped({self.every!r})"
 
 
 _POLICIES = ("hold", "continue", "error")

@@ -193,7 +193,7 @@ class Schedule:
             raise ScheduleError(f"{self.kind}: steps must be >= 0, got {arr.min()}")
         self._require_bound()
         k = arr.astype(np.float64)
-        out = self._at(k, namespace_for(k))
+        out = self._at(k, namespace_for(k).using(np.float64))
         return np.broadcast_to(np.asarray(out, dtype=np.float64), k.shape).copy()
 
     def evaluate(self, k: Any, xp: Any = None, dtype: Any = None) -> Any:
@@ -212,7 +212,8 @@ class Schedule:
         """
         self._require_bound()
         ops = namespace_for(k, xp)
-        kf = ops.to_float(k, dtype if dtype is not None else _default_dtype(ops))
+        ops = ops.using(dtype if dtype is not None else _default_dtype(ops))
+        kf = ops.to_float(k, ops.dtype)
         return ops.full_like(self._at(kf, ops), kf)
 
     # -- binding -------------------------------------------------------------------------------
@@ -313,11 +314,11 @@ class Schedule:
 
         return Stretch(self, factor)
 
-    def staircase(self, every: Time) -> Schedule:
+    def stepped(self, every: Time) -> Schedule:
         """Change only every ``every`` steps: ``value(k) = s(floor(k/every)·every)``."""
-        from ._combine import Staircase
+        from ._combine import Stepped
 
-        return Staircase(self, every)
+        return Stepped(self, every)
 
     def past_end(self, policy: str) -> Schedule:
         """What happens after the end: ``"hold"`` (default), ``"continue"`` or ``"error"``."""

@@ -209,7 +209,7 @@ class exponential(Schedule):
       every: the period of one factor, > 0.
       staircase: decay in whole steps of ``every``.
       begin: the step the decay begins at (>= 0).
-      end: optional bound the value never passes.
+      end: the bound the value never passes; required when ``rate > 1``.
 
     >>> s = exponential(1.0, 0.5, 2, staircase=True)
     >>> [s(k) for k in range(5)]
@@ -232,6 +232,9 @@ class exponential(Schedule):
         check_bool(self, "staircase")
         check_time(self, "begin", allow_zero=True)
         check_value(self, "end", optional=True)
+        if self.rate > 1 and self.end is None:
+            raise fail(self.kind, "end", "is required when growing (rate > 1), or the value "
+                       "grows without bound", None, "give the value it should stop at")
         if self.end is not None:
             if self.rate < 1 and self.end > self.start:
                 raise fail(self.kind, "end", f"must be <= start ({self.start!r}) when decaying "
@@ -528,7 +531,7 @@ class cyclic(Schedule):
       up: steps from ``low`` to ``high``, > 0.
       down: steps back (default ``up``), > 0.
       mode: ``triangular``, ``triangular2`` or ``exp_range``.
-      gamma: the ``exp_range`` factor per step, > 0.
+      gamma: the ``exp_range`` factor per step, in (0, 1].
 
     >>> s = cyclic(0.1, 1.0, 2)
     >>> [round(s(k), 4) for k in range(6)]
@@ -550,7 +553,7 @@ class cyclic(Schedule):
         check_time(self, "up")
         check_time(self, "down", optional=True)
         check_choice(self, "mode", ("triangular", "triangular2", "exp_range"))
-        check_number(self, "gamma", lo=0.0, lo_open=True)
+        check_number(self, "gamma", lo=0.0, lo_open=True, hi=1.0)
 
     def _f(self, k: Any, xp: Ops) -> Any:
         up = float(self.up)
@@ -580,8 +583,8 @@ class one_cycle(Schedule):
     positions (PyTorch's ``OneCycleLR`` puts them one step earlier; ``from_torch`` reproduces it).
 
     >>> s = one_cycle(1.0, 10)
-    >>> [round(s(k), 4) for k in (0, 3, 10)]
-    [0.04, 1.0, 4e-06]
+    >>> [round(s(k), 4) for k in (0, 3, 5)], s(10)
+    ([0.04, 1.0, 0.8117], 4e-06)
     """
 
     kind = "one_cycle"

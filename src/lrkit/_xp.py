@@ -11,6 +11,7 @@ What does not live here: the formulas themselves (``_shapes``, ``_combine``).
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -69,7 +70,7 @@ class Ops:
     @staticmethod
     def power(a: Any, b: Any) -> Any:
         try:
-            return float(a**b)
+            return float(a) ** float(b)
         except OverflowError:
             return math.inf
         except ZeroDivisionError:  # 0 ** negative
@@ -83,12 +84,26 @@ class _Module(Ops):
     """Ops backed by an array module with numpy-style function names (numpy, jax.numpy)."""
 
     scalar = False
+    dtype: Any = None
 
     def __init__(self, name: str, mod: Any) -> None:
         self.name = name
         self.m = mod
 
+    def using(self, dtype: Any) -> _Module:
+        """A copy computing in ``dtype`` (Python numbers in ``where`` take that dtype)."""
+        out = copy.copy(self)
+        out.dtype = dtype
+        return out
+
+    def const(self, x: Any, like: Any) -> Any:
+        return self.m.asarray(x, dtype=self.dtype)
+
     def where(self, cond: Any, a: Any, b: Any) -> Any:  # type: ignore[override]
+        if isinstance(cond, bool):  # a condition on constants only
+            return a if cond else b
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+            a = self.const(a, cond)
         return self.m.where(cond, a, b)
 
     def minimum(self, a: Any, b: Any) -> Any:  # type: ignore[override]
@@ -165,6 +180,9 @@ class _Torch(_Module):
         return x if isinstance(x, self.m.Tensor) else self.m.as_tensor(x, dtype=like.dtype,
                                                                          device=like.device)
 
+    def const(self, x: Any, like: Any) -> Any:
+        return self.m.as_tensor(x, dtype=self.dtype, device=like.device)
+
     def _pair(self, fn: Any, a: Any, b: Any) -> Any:
         ta, tb = isinstance(a, self.m.Tensor), isinstance(b, self.m.Tensor)
         if not (ta or tb):
@@ -173,9 +191,11 @@ class _Torch(_Module):
         return fn(self._t(a, like), self._t(b, like))
 
     def where(self, cond: Any, a: Any, b: Any) -> Any:  # type: ignore[override]
+        if isinstance(cond, bool):
+            return a if cond else b
         like = a if isinstance(a, self.m.Tensor) else b if isinstance(b, self.m.Tensor) else None
         if like is None:
-            return self.m.where(cond, a, b)
+            like = a = self.const(a, cond)
         return self.m.where(cond, self._t(a, like), self._t(b, like))
 
     def minimum(self, a: Any, b: Any) -> Any:  # type: ignore[override]
@@ -223,6 +243,9 @@ class _Torch(_Module):
 
 
 class _Keras(_Module):
+    def const(self, x: Any, like: Any) -> Any:
+        return self.m.convert_to_tensor(x, dtype=self.dtype)
+
     def to_float(self, k: Any, dtype: Any) -> Any:
         return self.m.cast(k, dtype)
 

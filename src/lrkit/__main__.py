@@ -1,0 +1,7 @@
+"""``python -m lrkit``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,109 @@
+"""The phase table of a schedule: what runs when, and the values it starts and ends at.
+
+What does not live here: warnings about mistakes (``lint``), pictures (``plot``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ._combine import sequence, warmup
+from ._schedule import Schedule
+
+__all__ = ["Explanation", "Phase", "explain"]
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase: ``kind`` runs on steps ``[start, end)`` (``end`` None: to the end of time)."""
+
+    kind: str
+    start: int
+    end: int | None
+    first: float
+    last: float | None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The phases of a schedule and the numbers around them; ``str()`` renders a table."""
+
+    schedule: Schedule
+    phases: tuple[Phase, ...]
+    total_steps: int | None
+    steps_per_epoch: float | None
+
+    def rows(self) -> list[list[str]]:
+        head = ["#", "phase", "start", "end", "lr at start", "lr at end"]
+        out = [head]
+        for i, p in enumerate(self.phases):
+            out.append([str(i), p.kind, self._at(p.start), self._at(p.end), f"{p.first:.6g}",
+                        "-" if p.last is None else f"{p.last:.6g}"])
+        return out
+
+    def _at(self, step: int | None) -> str:
+        if step is None:
+            return "∞"
+        if self.steps_per_epoch:
+            return f"{step} ({step / self.steps_per_epoch:.4g} ep)"
+        return str(step)
+
+    def __str__(self) -> str:
+        rows = self.rows()
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        lines = ["  ".join(c.rjust(w) if j in (0, 2, 3, 4, 5) else c.ljust(w)
+                           for j, (c, w) in enumerate(zip(r, widths))).rstrip() for r in rows]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schedule": self.schedule.to_config(), "total_steps": self.total_steps,
+                "phases": [p.__dict__ for p in self.phases]}
+
+
+def _leaves(s: Schedule, offset: int) -> list[tuple[str, int, int | None]]:
+    """(label, start, end) of the phases of ``s`` placed at ``offset``."""
+    if isinstance(s, warmup):
+        w = int(s.over)
+        rest = _leaves(s.schedule, offset + w)
+        return [(f"warmup ({s.shape})", offset, offset + w)] + rest
+    if isinstance(s, sequence) and len(s.schedules) > 1:
+        out: list[tuple[str, int, int | None]] = []
+        starts = [int(b) for b in s._starts] + [None]
+        for c, a, b in zip(s.schedules, starts, starts[1:]):
+            inner = _leaves(c, offset + int(a))  # type: ignore[arg-type]
+            end = None if b is None else offset + b
+            # A child is cut at its segment's end, and holds when shorter.
+            inner = [(k, st, en if en is not None and (end is None or en < end) else end)
+                     for k, st, en in inner if end is None or st < end]
+            if end is not None and inner and inner[-1][2] is not None and inner[-1][2] < end:
+                inner.append(("hold", inner[-1][2], end))  # type: ignore[arg-type]
+            out += inner
+        return out
+    d = s.duration
+    return [(s.kind, offset, None if d is None else offset + d)]
+
+
+def explain(s: Schedule, total_steps: int | None = None,
+            steps_per_epoch: float | None = None) -> Explanation:
+    """The phase table of ``s`` (bound first with the given quantities, when any).
+
+    >>> print(explain(lrkit.warmup(lrkit.cosine(0.1, 0.0, 90), 10)))
+    #  phase            start  end  lr at start    lr at end
+    -  ---------------  -----  ---  -----------  -----------
+    0  warmup (linear)      0   10   0.00909091    0.0909091
+    1  cosine              10  100          0.1  3.04586e-05
+    """
+    if total_steps is not None or steps_per_epoch is not None:
+        s = s.bind(steps_per_epoch=steps_per_epoch, total_steps=total_steps)
+    phases = []
+    for label, start, end in _leaves(s, 0):
+        stop = end if end is not None else total_steps
+        last = s(stop - 1) if stop is not None and stop > start else None
+        phases.append(Phase(label, start, end, s(start), last))
+    d = s.duration
+    if d is not None and total_steps is not None and total_steps > d:
+        phases.append(Phase("hold", d, total_steps, s(d), None if total_steps is None
+                            else s(total_steps - 1)))
+    return Explanation(s, tuple(phases), total_steps, steps_per_epoch)

@@ -1,0 +1,107 @@
+"""Hypothesis laws on random schedules: round-trips, associativity, and one formula giving the
+same numbers on every evaluation path."""
+
+import json
+import math
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import schedules, steps_for
+
+import lrkit
+
+NS = {"lrkit": lrkit, **{n: getattr(lrkit, n) for n in lrkit.__all__}}
+SETTINGS = settings(max_examples=150, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(schedules)
+def test_repr_evaluates_back(s):
+    assert eval(repr(s), NS) == s
+
+
+@SETTINGS
+@given(schedules)
+def test_config_and_pickle_round_trip(s):
+    data = json.loads(json.dumps(s.to_config()))
+    back = lrkit.from_config(data)
+    assert back == s and hash(back) == hash(s)
+    assert pickle.loads(pickle.dumps(s)) == s
+
+
+@SETTINGS
+@given(st.data())
+def test_scalar_equals_numpy_exactly(data):
+    s = data.draw(schedules)
+    ks = data.draw(steps_for(s))
+    vec = s.values(np.array(ks, dtype=np.int64))
+    scalar = np.array([s(k) for k in ks])
+    np.testing.assert_array_equal(vec, scalar)
+    assert not np.isnan(vec).any() and (vec >= 0).all()
+
+
+@SETTINGS
+@given(st.lists(schedules.filter(lambda s: s.duration is not None), min_size=3, max_size=3),
+       st.data())
+def test_sequence_is_associative(kids, data):
+    a, b, c = kids
+    left = lrkit.sequence([lrkit.sequence([a, b]), c])
+    right = lrkit.sequence([a, lrkit.sequence([b, c])])
+    flat = a >> b >> c
+    assert (a >> b) >> c == a >> (b >> c) == flat
+    ks = data.draw(steps_for(flat))
+    assert [left(k) for k in ks] == [right(k) for k in ks] == [flat(k) for k in ks]
+
+
+def _close(traced, ks, s, rtol):
+    expect = np.array([s(k) for k in ks])
+    got = np.asarray(traced, dtype=np.float64)
+    scale = max(1.0, float(np.max(expect, initial=0.0)))
+    np.testing.assert_allclose(got, expect, rtol=rtol, atol=rtol * scale)
+
+
+@SETTINGS
+@given(st.data())
+def test_torch_float64_matches(data):
+    torch = pytest.importorskip("torch")
+    s = data.draw(schedules)
+    ks = data.draw(steps_for(s))
+    _close(s.evaluate(torch.tensor(ks, dtype=torch.int64)), ks, s, 1e-12)
+
+
+@SETTINGS
+@given(st.data())
+def test_jax_jit_float64_matches(data):
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    s = data.draw(schedules)
+    ks = data.draw(steps_for(s))
+    out = jax.jit(lambda k: s.evaluate(k, jnp))(jnp.asarray(ks, dtype=jnp.int64))
+    assert out.dtype == jnp.float64
+    _close(out, ks, s, 1e-12)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_keras_ops_float32_matches(data):
+    keras = pytest.importorskip("keras")
+    s = data.draw(schedules)
+    ks = [k for k in data.draw(steps_for(s)) if k < 2**24]  # exact integers in float32
+    out = s.evaluate(keras.ops.convert_to_tensor(np.array(ks, dtype=np.int32)), keras.ops,
+                     dtype="float32")
+    assert str(out.dtype) == "float32"
+    _close(keras.ops.convert_to_numpy(out), ks, s, 1e-6)
+
+
+def test_giant_steps_do_not_overflow():
+    s = lrkit.warmup(lrkit.cosine(0.1, 0.0, 10**6), 1000) >> lrkit.step(1e-3, 0.5, 10**9)
+    for k in (2**31, 2**40, 2**53):
+        v = s(k)
+        assert math.isfinite(v) and v >= 0
+    np.testing.assert_array_equal(s.values(np.array([2**40], dtype=np.int64)), [s(2**40)])
