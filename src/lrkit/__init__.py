@@ -51,5 +51,9 @@ _LAZY = {"recipes", "torch", "keras", "optax"}
 def __getattr__(name: str) -> Any:
     # PEP 562: adapters import their framework only when first touched.
     if name in _LAZY:
-        return importlib.import_module(f"{__name__}.{name}")
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{name}":
+                raise
     raise AttributeError(f"module 'lrkit' has no attribute {name!r}")

@@ -10,13 +10,13 @@ import bisect
 import math
 from fractions import Fraction
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from ._schedule import (
     Schedule,
     _repr_value,
     arg,
+    cached_property,
     check_choice,
     check_number,
     check_schedule,

@@ -13,14 +13,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import operator
-from functools import cached_property
 from typing import Any, ClassVar
 
 from ._time import Binding, Time, needs, parse_time, resolve_time
 from ._xp import SCALAR, Ops, namespace_for
 from .errors import ScheduleError, fail
 
-__all__ = ["REGISTRY", "Schedule", "register"]
+__all__ = ["REGISTRY", "Schedule", "cached_property", "register"]
 
 REGISTRY: dict[str, type[Schedule]] = {}
 
@@ -34,6 +33,25 @@ def register(cls: type[Schedule]) -> type[Schedule]:
 def arg(role: str, default: Any = dataclasses.MISSING, **meta: Any) -> Any:
     """A dataclass field with a role (see the module docstring)."""
     return dataclasses.field(default=default, metadata={"role": role, **meta})
+
+
+class cached_property:  # noqa: N801 - the functools name, without its lock
+    """``functools.cached_property`` without the lock Python 3.11 takes on every first access,
+    which ``torch.compile`` cannot trace through."""
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
 
 
 # --- argument checks, run in __post_init__ of the constructor the user called ---------------
@@ -130,6 +148,29 @@ class Schedule:
     kind: ClassVar[str] = "schedule"
     #: Fields shown positionally in ``repr`` (the others as keywords when not default).
     _positional: ClassVar[int] = 0
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        check = cls.__dict__.get("__post_init__")
+        if check is None:
+            return
+
+        def __post_init__(self: Schedule) -> None:
+            check(self)
+            self._warm()
+
+        cls.__post_init__ = __post_init__  # type: ignore[attr-defined]
+
+    def _warm(self) -> None:
+        # Derived data (duration, boundaries, …) is computed once, at construction: errors
+        # surface where the user built the schedule, and traced evaluation (torch.compile,
+        # jax.jit) only reads plain attributes.
+        if self._missing:
+            return
+        for klass in type(self).__mro__:
+            for name, attr in vars(klass).items():
+                if isinstance(attr, cached_property) and name not in self.__dict__:
+                    getattr(self, name)
 
     # -- the formula ---------------------------------------------------------------------------
 

@@ -139,6 +139,12 @@ class cosine(Schedule):
 
     _span = _span_over
 
+    def _cont(self, k: Any, xp: Ops) -> Any:
+        # Periodic past the end (PyTorch's CosineAnnealingLR): reduce k modulo 2·over first,
+        # in exact integer steps, so float32 keeps its precision at large k.
+        period = 2.0 * self.over
+        return self._f(k - period * xp.floor(k / period), xp)
+
     def _f(self, k: Any, xp: Ops) -> Any:
         c = 0.5 * (1.0 + xp.cos(math.pi * (k / self.over)))
         if self.exponent != 1.0:
@@ -190,7 +196,7 @@ class polynomial(Schedule):
         over: Any = self.over
         if self.cycle:
             over = over * xp.where(k == 0, 1.0, xp.ceil(k / over))
-        frac = xp.maximum(1.0 - k / over, 0.0)
+        frac = xp.maximum((over - k) / over, 0.0)  # exactly 0 at k = over, on every backend
         return (self.start - self.end) * xp.power(frac, self.power) + self.end
 
 
@@ -244,9 +250,13 @@ class exponential(Schedule):
                            "(rate > 1)", self.end)
 
     def _f(self, k: Any, xp: Ops) -> Any:
+        if self.start == 0.0:
+            return 0.0
         e = xp.maximum(k - self.begin, 0.0) / self.every
         if self.staircase:
             e = xp.floor(e)
+        if self.rate > 1:  # past the exponent that reaches `end`, rate**e could overflow
+            e = xp.minimum(e, math.ceil(math.log(self.end / self.start, self.rate)) + 1.0)
         v = self.start * xp.power(self.rate, e)
         if self.end is None or self.rate == 1:
             return v
@@ -559,8 +569,13 @@ class cyclic(Schedule):
         up = float(self.up)
         total = up + float(self.down if self.down is not None else self.up)
         ratio = up / total
-        cycle = xp.floor(1.0 + k / total)
-        x = 1.0 + k / total - cycle
+        # PyTorch computes x = 1 + k/T - floor(1 + k/T); the remainder r = k - n·T is the same
+        # number, exact in any float width (n corrected where k/T rounded across an integer).
+        n = xp.floor(k / total)
+        n = xp.where(k - n * total < 0.0, n - 1.0, n)
+        n = xp.where(k - n * total >= total, n + 1.0, n)
+        cycle = n + 1.0
+        x = (k - n * total) / total
         s = xp.where(x <= ratio, x / ratio, (x - 1.0) / (ratio - 1.0))
         height = (self.high - self.low) * s
         if self.mode == "triangular":
@@ -681,6 +696,9 @@ class geometric(Schedule):
 
     def _f(self, k: Any, xp: Ops) -> Any:
         return self.start * xp.power(self.end / self.start, k / self.over)
+
+    def _cont(self, k: Any, xp: Ops) -> Any:
+        return self._at(k, xp)  # a geometric ramp has no meaningful continuation: hold
 
 
 class _Values(tuple):  # type: ignore[type-arg]

@@ -157,7 +157,8 @@ class _Numpy(_Module):
         self._pow = mod.frompyfunc(SCALAR.power, 2, 1)
 
     def _call(self, ufunc: Any, *args: Any) -> Any:
-        out = ufunc(*args)
+        with self.m.errstate(all="ignore"):  # libm's overflow flag; the result is inf anyway
+            out = ufunc(*args)
         return out.astype(self.m.float64) if isinstance(out, self.m.ndarray) else float(out)
 
     def exp(self, x: Any) -> Any:  # type: ignore[override]
@@ -253,28 +254,29 @@ class _Keras(_Module):
         return self.m.zeros_like(like) + value
 
 
-_CACHE: dict[str, _Module] = {}
+_NUMPY: list[_Numpy] = []
 
 
 def _get(name: str) -> _Module:
-    if name not in _CACHE:
-        if name == "numpy":
+    # Only numpy's ops are cached (they build ufuncs); the others are built per call, so
+    # tracing a first call under torch.compile installs no guard on a cache.
+    if name == "numpy":
+        if not _NUMPY:
             import numpy
 
-            _CACHE[name] = _Numpy(name, numpy)
-        elif name == "torch":
-            import torch
+            _NUMPY.append(_Numpy(name, numpy))
+        return _NUMPY[0]
+    if name == "torch":
+        import torch
 
-            _CACHE[name] = _Torch(name, torch)
-        elif name == "jax":
-            import jax.numpy as jnp
+        return _Torch(name, torch)
+    if name == "jax":
+        import jax.numpy as jnp
 
-            _CACHE[name] = _Module(name, jnp)
-        else:
-            import keras
+        return _Module(name, jnp)
+    import keras
 
-            _CACHE[name] = _Keras(name, keras.ops)
-    return _CACHE[name]
+    return _Keras(name, keras.ops)
 
 
 def namespace_for(k: Any, xp: Any = None) -> _Module:

@@ -29,7 +29,8 @@ def _show(path: str) -> None:
         print(data["description"])
     print(f"schedule: {s!r}")
     print(f"duration: {'infinite' if s.duration is None else f'{s.duration} steps'}\n")
-    ex = explain(s)
+    bind = data.get("bind") if isinstance(data, dict) else None
+    ex = explain(s, total_steps=(bind or {}).get("total_steps"))
     print(ex)
     marks = sorted({0, *(p.start for p in ex.phases), *(p.start - 1 for p in ex.phases)}
                    - {-1})

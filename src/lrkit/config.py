@@ -114,7 +114,7 @@ def _build(data: Any, source: str, path: str) -> Schedule:
     kind = data.get("kind")
     if kind not in REGISTRY:
         kinds = sorted(REGISTRY)
-        near = difflib.get_close_matches(str(kind), kinds, n=1)
+        near = [] if kind is None else difflib.get_close_matches(str(kind), kinds, n=1)
         hint = f"did you mean {near[0]!r}?" if near else f"known kinds: {', '.join(kinds)}"
         what = "missing 'kind'" if kind is None else f"unknown kind {kind!r}"
         raise ConfigError(_where(source, path), f"{what}; {hint}")

@@ -10,6 +10,7 @@ from typing import Any
 
 from ._combine import sequence, warmup
 from ._schedule import Schedule
+from ._shapes import multistep, piecewise
 
 __all__ = ["Explanation", "Phase", "explain"]
 
@@ -81,6 +82,11 @@ def _leaves(s: Schedule, offset: int) -> list[tuple[str, int, int | None]]:
                 inner.append(("hold", inner[-1][2], end))  # type: ignore[arg-type]
             out += inner
         return out
+    if isinstance(s, (piecewise, multistep)):
+        bounds = [0] + sorted(set(int(b) for b in s.at if int(b) > 0))
+        ends: list[int | None] = [*bounds[1:], None]
+        return [(f"{s.kind} [{i}]", offset + a, None if b is None else offset + b)
+                for i, (a, b) in enumerate(zip(bounds, ends))]
     d = s.duration
     return [(s.kind, offset, None if d is None else offset + d)]
 
@@ -99,7 +105,10 @@ def explain(s: Schedule, total_steps: int | None = None,
         s = s.bind(steps_per_epoch=steps_per_epoch, total_steps=total_steps)
     phases = []
     for label, start, end in _leaves(s, 0):
-        stop = end if end is not None else total_steps
+        if total_steps is not None and start >= total_steps:
+            break  # the run ends before this phase begins
+        stop = end if total_steps is None or (end is not None and end < total_steps) \
+            else total_steps
         last = s(stop - 1) if stop is not None and stop > start else None
         phases.append(Phase(label, start, end, s(start), last))
     d = s.duration

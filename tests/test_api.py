@@ -1,0 +1,82 @@
+"""The public surface: a light import, every public name documented and registered, and the
+command line run as users run it."""
+
+import inspect
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import lrkit
+from lrkit._schedule import REGISTRY, Schedule
+
+ROOT = Path(__file__).parent.parent
+HEAVY = {"numpy", "torch", "jax", "keras", "tensorflow", "matplotlib", "yaml", "optax"}
+
+
+def test_import_is_light():
+    code = ("import sys, lrkit; lrkit.cosine(0.1, 0.0, 10)(3); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & %r))" % HEAVY)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", lrkit.__all__)
+def test_public_name_is_documented(name):
+    obj = getattr(lrkit, name)
+    doc = inspect.getdoc(obj)
+    assert doc and len(doc.splitlines()[0]) > 10, name
+    if isinstance(obj, type) and issubclass(obj, Schedule) and obj is not Schedule:
+        assert REGISTRY[obj.kind] is obj
+        assert ">>>" in doc, f"{name} has no doctest"
+
+
+def test_every_registered_kind_is_reachable():
+    public = {getattr(lrkit, n) for n in lrkit.__all__}
+    for kind, cls in REGISTRY.items():
+        # Transforms are reached through operators and methods, shapes by name.
+        assert cls in public or kind in {"scale", "product", "clip", "stretch", "stepped",
+                                         "past_end"}, kind
+
+
+def _lrkit(*args):
+    exe = Path(sys.executable).with_name("lrkit")
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_cli_show_prints_the_phase_table():
+    out = _lrkit("show", "examples/tf_resnet_imagenet.json")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "== examples/tf_resnet_imagenet.json"
+    table = [ln.split() for ln in lines if ln[:1].isdigit()]
+    assert [row[1:3] for row in table] == [["linear", "0"]] + [["piecewise", f"[{i}]"]
+                                                              for i in range(4)]
+    assert table[0][3:6] == ["25022", "0", "0.099996"]
+    # The last decay (epoch 90, step 450411) lies past the 450,410-step run: not listed.
+    assert table[-1][4:] == ["450411", "0.0001", "0.0001"]
+    assert "lr(25022)=0.1" in out.stdout
+
+
+def test_cli_user_errors_exit_2_without_traceback(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"kind": "cosine", "start": 1.0, "end": 0.0, "over": 0}')
+    out = _lrkit("show", str(bad))
+    assert out.returncode == 2
+    assert out.stderr == "lrkit: error: bad.json: schedule: cosine: 'over' must be > 0 steps, " \
+                         "got 0\n"
+
+
+def test_cli_schema_and_validate():
+    out = _lrkit("schema")
+    assert json.loads(out.stdout) == lrkit.json_schema()
+    out = _lrkit("validate", "examples/yolov3.json")
+    assert out.returncode == 0 and out.stdout.startswith("examples/yolov3.json: ok: warmup(")
+
+
+def test_python_dash_m():
+    out = subprocess.run([sys.executable, "-m", "lrkit", "validate", "examples/yolov3.json"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0
