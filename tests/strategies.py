@@ -97,7 +97,8 @@ def extend(children):
                 shape = "linear"
             return lrkit.warmup(inner, draw(lengths), start=start, shape=shape)
         if which == "restarts":
-            return lrkit.restarts(draw(finite.filter(lambda s: s.duration > 0)), period_mult=draw(st.sampled_from([1.0, 1.5, 2.0])),
+            return lrkit.restarts(draw(finite.filter(lambda s: s.duration > 0)),
+                                  period_mult=draw(st.sampled_from([1.0, 1.5, 2.0])),
                                   peak_decay=draw(st.floats(0.0, 1.0)),
                                   limit=draw(st.none() | st.integers(1, 4)))
         if which == "scale":

@@ -18,7 +18,7 @@ HEAVY = {"numpy", "torch", "jax", "keras", "tensorflow", "matplotlib", "yaml", "
 
 def test_import_is_light():
     code = ("import sys, lrkit; lrkit.cosine(0.1, 0.0, 10)(3); "
-            "print(sorted({m.split('.')[0] for m in sys.modules} & %r))" % HEAVY)
+            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {HEAVY!r}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

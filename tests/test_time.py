@@ -56,7 +56,7 @@ def test_bind_reaches_every_nested_time():
 
 def test_unbound_duration_raises():
     with pytest.raises(ScheduleError, match="'over' = '5ep' needs steps_per_epoch"):
-        lrkit.cosine(1.0, 0.0, "5ep").duration
+        _ = lrkit.cosine(1.0, 0.0, "5ep").duration
 
 
 def test_unit_order_checked_after_bind():

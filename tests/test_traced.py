@@ -37,7 +37,7 @@ def test_jax_jit_traces_once(s):
 
 @pytest.mark.parametrize("s", SCHEDULES[:3], ids=range(3))
 def test_torch_compile_does_not_recompile(s):
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     import torch._dynamo
 
     torch._dynamo.reset()

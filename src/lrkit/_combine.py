@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import bisect
 import math
-from fractions import Fraction
+from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from ._schedule import (
@@ -31,7 +32,6 @@ from .errors import ScheduleError, fail
 
 __all__ = ["plateau", "restarts", "sequence", "warmup"]
 
-_frozen = dataclass(frozen=True, repr=False)
 
 
 def _atom(s: Schedule) -> str:
@@ -43,7 +43,7 @@ def _atom(s: Schedule) -> str:
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class sequence(Schedule):
     """Children one after another, each on its own half-open segment, seeing its local step.
 
@@ -63,8 +63,8 @@ class sequence(Schedule):
 
     kind = "sequence"
     _positional = 1
-    schedules: tuple[Schedule, ...] = arg("schedules")
-    at: tuple[Time, ...] | None = arg("times", None)
+    schedules: Sequence[Schedule] = arg("schedules")
+    at: Sequence[Time] | None = arg("times", None)
 
     def __post_init__(self) -> None:
         kids = self.schedules
@@ -136,7 +136,7 @@ class sequence(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class warmup(Schedule):
     """A ramp up to ``schedule(0)`` over ``over`` steps, then ``schedule(k - over)``.
 
@@ -222,7 +222,7 @@ class warmup(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class restarts(Schedule):
     """A finite schedule repeated: warm restarts (SGDR), with growing cycles and decaying peaks.
 
@@ -278,7 +278,7 @@ class restarts(Schedule):
     def _span(self) -> int | None:
         if self.limit is None:
             return None
-        return math.ceil(self._begin(float(self.limit), SCALAR))
+        return int(math.ceil(self._begin(float(self.limit), SCALAR)))
 
     def _f(self, k: Any, xp: Ops) -> Any:
         d, m = float(self.schedule.duration), self.period_mult  # type: ignore[arg-type]
@@ -297,7 +297,7 @@ class restarts(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class plateau(Schedule):
     """Reduce-on-plateau as a value: a schedule times ``factor^n`` after ``n`` reductions.
 
@@ -394,7 +394,7 @@ class plateau(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class Scale(Schedule):
     """``schedule * factor``."""
 
@@ -420,7 +420,7 @@ class Scale(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class Product(Schedule):
     """``left * right``, step by step; finite when both are, lasting the longer."""
 
@@ -444,7 +444,7 @@ class Product(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class Clip(Schedule):
     """``schedule.clip(min, max)``: values clipped to ``[min, max]``."""
 
@@ -481,7 +481,7 @@ class Clip(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class Stretch(Schedule):
     """``schedule.stretch(factor)``: ``value(k) = schedule(k / factor)``; lasts ``ceil(D·f)``."""
 
@@ -508,7 +508,7 @@ class Stretch(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class Stepped(Schedule):
     """``schedule.stepped(every)``: the value changes only every ``every`` steps.
 
@@ -540,7 +540,7 @@ _POLICIES = ("hold", "continue", "error")
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class PastEnd(Schedule):
     """``schedule.past_end(policy)``: after the end, ``hold`` the last value, ``continue`` the
     formula (PyTorch's periodic cosine; floored at 0), or raise (``error``; traced evaluation,

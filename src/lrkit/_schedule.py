@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import operator
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._time import Binding, Time, needs, parse_time, resolve_time
 from ._xp import SCALAR, Ops, namespace_for
@@ -35,7 +35,7 @@ def arg(role: str, default: Any = dataclasses.MISSING, **meta: Any) -> Any:
     return dataclasses.field(default=default, metadata={"role": role, **meta})
 
 
-class cached_property:  # noqa: N801 - the functools name, without its lock
+class _cached_property:  # noqa: N801 - the functools name, without its lock
     """``functools.cached_property`` without the lock Python 3.11 takes on every first access,
     which ``torch.compile`` cannot trace through."""
 
@@ -52,6 +52,12 @@ class cached_property:  # noqa: N801 - the functools name, without its lock
             return self
         value = obj.__dict__[self.name] = self.fn(obj)
         return value
+
+
+if TYPE_CHECKING:
+    from functools import cached_property
+else:
+    cached_property = _cached_property
 
 
 # --- argument checks, run in __post_init__ of the constructor the user called ---------------
@@ -128,7 +134,8 @@ def check_sorted(obj: Schedule, name: str, values: tuple[Time, ...], *, strict: 
     """Positions in order (checked once all are steps; unit strings wait for bind)."""
     if not all(isinstance(v, int) for v in values):
         return
-    for a, b in zip(values, values[1:]):
+    steps = [int(v) for v in values]
+    for a, b in zip(steps, steps[1:]):
         if (b <= a) if strict else (b < a):
             rule = "must be strictly increasing" if strict else "must be sorted"
             raise fail(obj.kind, name, rule, list(values),
@@ -169,7 +176,7 @@ class Schedule:
             return
         for klass in type(self).__mro__:
             for name, attr in vars(klass).items():
-                if isinstance(attr, cached_property) and name not in self.__dict__:
+                if isinstance(attr, _cached_property) and name not in self.__dict__:
                     getattr(self, name)
 
     # -- the formula ---------------------------------------------------------------------------
@@ -330,7 +337,7 @@ class Schedule:
             return NotImplemented
         left = self.schedules if isinstance(self, sequence) and self.at is None else (self,)
         right = other.schedules if isinstance(other, sequence) and other.at is None else (other,)
-        return sequence(left + right)
+        return sequence([*left, *right])
 
     def __mul__(self, other: Any) -> Schedule:
         from ._combine import Product, Scale
@@ -426,9 +433,8 @@ def _default_dtype(ops: Any) -> Any:
     if ops.name == "torch":
         return ops.m.float64
     if ops.name == "jax":
-        import jax
 
-        return ops.m.float64 if jax.config.jax_enable_x64 else ops.m.float32
+        return ops.m.float64 if _x64() else ops.m.float32
     if ops.name == "keras":
         import keras
 
@@ -439,4 +445,4 @@ def _default_dtype(ops: Any) -> Any:
 def _x64() -> bool:
     import jax
 
-    return bool(jax.config.jax_enable_x64)
+    return bool(getattr(jax.config, "jax_enable_x64", False))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,6 @@ __all__ = [
     "polynomial", "step", "tanh",
 ]
 
-_frozen = dataclass(frozen=True, repr=False)
 
 
 def _span_over(s: Any) -> int:
@@ -41,7 +41,7 @@ def _span_over(s: Any) -> int:
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class constant(Schedule):
     """A constant value, for ever or (with ``over``) for ``over`` steps.
 
@@ -73,7 +73,7 @@ class constant(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class linear(Schedule):
     """A straight line from ``start`` to ``end`` over ``over`` steps, then ``end``.
 
@@ -107,7 +107,7 @@ class linear(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class cosine(Schedule):
     """Cosine annealing from ``start`` to ``end`` over ``over`` steps, then ``end``.
 
@@ -142,7 +142,7 @@ class cosine(Schedule):
     def _cont(self, k: Any, xp: Ops) -> Any:
         # Periodic past the end (PyTorch's CosineAnnealingLR): reduce k modulo 2·over first,
         # in exact integer steps, so float32 keeps its precision at large k.
-        period = 2.0 * self.over
+        period = 2.0 * float(self.over)
         return self._f(k - period * xp.floor(k / period), xp)
 
     def _f(self, k: Any, xp: Ops) -> Any:
@@ -153,7 +153,7 @@ class cosine(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class polynomial(Schedule):
     """Polynomial decay from ``start`` to ``end`` over ``over`` steps (Keras ``PolynomialDecay``).
 
@@ -193,7 +193,7 @@ class polynomial(Schedule):
         return None if self.cycle else int(self.over)
 
     def _f(self, k: Any, xp: Ops) -> Any:
-        over: Any = self.over
+        over: Any = float(self.over)
         if self.cycle:
             over = over * xp.where(k == 0, 1.0, xp.ceil(k / over))
         frac = xp.maximum((over - k) / over, 0.0)  # exactly 0 at k = over, on every backend
@@ -201,7 +201,7 @@ class polynomial(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class exponential(Schedule):
     """Exponential decay (or growth) by ``rate`` every ``every`` steps (optax/Keras).
 
@@ -255,7 +255,8 @@ class exponential(Schedule):
         e = xp.maximum(k - self.begin, 0.0) / self.every
         if self.staircase:
             e = xp.floor(e)
-        if self.rate > 1:  # past the exponent that reaches `end`, rate**e could overflow
+        if self.end is not None and self.rate > 1:
+            # past the exponent that reaches `end`, rate**e could overflow
             e = xp.minimum(e, math.ceil(math.log(self.end / self.start, self.rate)) + 1.0)
         v = self.start * xp.power(self.rate, e)
         if self.end is None or self.rate == 1:
@@ -264,7 +265,7 @@ class exponential(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class inverse_time(Schedule):
     """Inverse-time decay (Keras ``InverseTimeDecay``; Keras 2's ``decay=`` with every=1).
 
@@ -297,7 +298,7 @@ class inverse_time(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class inverse_sqrt(Schedule):
     """Inverse square-root decay: ``value(k) = start / sqrt(1 + k / timescale)``. Infinite.
 
@@ -323,7 +324,7 @@ class inverse_sqrt(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class step(Schedule):
     """Step decay: ``value(k) = start · factor^floor(k / every)`` (PyTorch ``StepLR``). Infinite.
 
@@ -348,7 +349,7 @@ class step(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class multistep(Schedule):
     """``start`` times ``factor`` once per milestone reached (PyTorch ``MultiStepLR``).
 
@@ -365,7 +366,7 @@ class multistep(Schedule):
     _positional = 3
     start: float = arg("value")
     factor: float = arg("number")
-    at: tuple[Time, ...] = arg("times", allow_zero=True)
+    at: Sequence[Time] = arg("times", allow_zero=True)
 
     def __post_init__(self) -> None:
         check_value(self, "start")
@@ -386,7 +387,7 @@ class multistep(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class piecewise(Schedule):
     """Piecewise constant: ``values[i]`` where ``i`` is the number of boundaries ``m <= k``.
 
@@ -401,8 +402,8 @@ class piecewise(Schedule):
 
     kind = "piecewise"
     _positional = 2
-    values: tuple[float, ...] = arg("values")  # type: ignore[assignment]
-    at: tuple[Time, ...] = arg("times")
+    values: Sequence[float] = arg("values")  # type: ignore[assignment]
+    at: Sequence[Time] = arg("times")
 
     def __post_init__(self) -> None:
         _check_values(self, "values")
@@ -426,7 +427,7 @@ class piecewise(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class interpolate(Schedule):
     """Through points ``[(k0, v0), (k1, v1), …]``, linear or cosine between them, held outside.
 
@@ -441,7 +442,7 @@ class interpolate(Schedule):
 
     kind = "interpolate"
     _positional = 1
-    points: tuple[tuple[Time, float], ...] = arg("points")
+    points: Sequence[tuple[Time, float]] = arg("points")
     shape: str = arg("choice", "linear", choices=("linear", "cosine"))
 
     def __post_init__(self) -> None:
@@ -468,7 +469,8 @@ class interpolate(Schedule):
         return int(self.points[-1][0])
 
     def _segment(self, k: Any, xp: Ops, i: int) -> Any:
-        (k0, v0), (k1, v1) = self.points[i], self.points[i + 1]
+        (t0, v0), (t1, v1) = self.points[i], self.points[i + 1]
+        k0, k1 = float(t0), float(t1)
         p = xp.minimum(xp.maximum(k - k0, 0.0) / (k1 - k0), 1.0)
         if self.shape == "linear":
             return v0 + (v1 - v0) * p
@@ -488,7 +490,7 @@ class interpolate(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class tanh(Schedule):
     """timm's tanh annealing from ``start`` to ``end`` over ``over`` steps, then ``end``.
 
@@ -526,7 +528,7 @@ class tanh(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class cyclic(Schedule):
     """Cyclical values between ``low`` and ``high`` (PyTorch ``CyclicLR``). Infinite.
 
@@ -586,7 +588,7 @@ class cyclic(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class one_cycle(Schedule):
     """The one-cycle policy: up from ``peak/div_factor`` to ``peak``, then down to the end.
 
@@ -632,18 +634,19 @@ class one_cycle(Schedule):
     def _f(self, k: Any, xp: Ops) -> Any:
         init = self.peak / self.div_factor
         final = init / self.final_div_factor
-        u = self.pct_start * float(self.over)
+        over = float(self.over)
+        u = self.pct_start * over
         first = self._anneal(init, self.peak, xp.minimum(k / u, 1.0), xp)
         if not self.three_phase:
-            last = self._anneal(self.peak, final, xp.maximum(k - u, 0.0) / (self.over - u), xp)
+            last = self._anneal(self.peak, final, xp.maximum(k - u, 0.0) / (over - u), xp)
             return xp.where(k <= u, first, last)
         back = self._anneal(self.peak, init, xp.minimum(xp.maximum(k - u, 0.0) / u, 1.0), xp)
-        last = self._anneal(init, final, xp.maximum(k - 2 * u, 0.0) / (self.over - 2 * u), xp)
+        last = self._anneal(init, final, xp.maximum(k - 2 * u, 0.0) / (over - 2 * u), xp)
         return xp.where(k <= u, first, xp.where(k <= 2 * u, back, last))
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class one_minus_sqrt(Schedule):
     """The "1-sqrt" cooldown of WSD: ``end + (start - end) · (1 - sqrt(min(k, over) / over))``.
 
@@ -670,7 +673,7 @@ class one_minus_sqrt(Schedule):
 
 
 @register
-@_frozen
+@dataclass(frozen=True, repr=False)
 class geometric(Schedule):
     """Geometric (exponential) interpolation: ``start · (end / start)^(min(k, over) / over)``.
 

@@ -8,9 +8,9 @@ built (so typos fail at once) and resolved by ``Schedule.bind``.
 
 Rounding rule: a time is converted with exact rational arithmetic and then rounded *down* to a
 whole step: ``floor(epochs * steps_per_epoch)``, ``floor(pct / 100 * total_steps)``,
-``floor(samples / samples_per_step)``; a sum of terms is rounded once, after adding. This is TensorFlow's ``int(batches_per_epoch * epoch)``
-and never overshoots a budget. Floats such as ``1281167 / 256`` are taken at their exact binary
-value, so no epsilon is involved.
+``floor(samples / samples_per_step)``; a sum of terms is rounded once, after adding. This is
+TensorFlow's ``int(batches_per_epoch * epoch)`` and never overshoots a budget. Floats such as
+``1281167 / 256`` are taken at their exact binary value, so no epsilon is involved.
 """
 
 from __future__ import annotations
@@ -18,13 +18,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Union
 
 from .errors import ScheduleError
 
 __all__ = ["Binding", "Time", "parse_time", "resolve_time"]
 
-Time = Union[int, str]
+Time = int | str
 
 _SUFFIX = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "B": 10**9, "G": 10**9, "T": 10**12}
 _UNITS = {

@@ -14,6 +14,7 @@ import dataclasses
 import difflib
 import json
 import math
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -56,10 +57,10 @@ def load_file(path: str | Path) -> Any:
         if suffix == ".json":
             return json.loads(text)
         if suffix == ".toml":
-            try:
+            if sys.version_info >= (3, 11):
                 import tomllib
-            except ImportError:  # Python 3.10
-                import tomli as tomllib  # type: ignore[no-redef]
+            else:  # pragma: no cover
+                import tomli as tomllib
             return tomllib.loads(text)
         if suffix in (".yaml", ".yml"):
             try:

@@ -79,7 +79,7 @@ def _leaves(s: Schedule, offset: int) -> list[tuple[str, int, int | None]]:
             inner = [(k, st, en if en is not None and (end is None or en < end) else end)
                      for k, st, en in inner if end is None or st < end]
             if end is not None and inner and inner[-1][2] is not None and inner[-1][2] < end:
-                inner.append(("hold", inner[-1][2], end))  # type: ignore[arg-type]
+                inner.append(("hold", inner[-1][2], end))
             out += inner
         return out
     if isinstance(s, (piecewise, multistep)):
