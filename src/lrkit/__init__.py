@@ -10,7 +10,6 @@ itself imports no framework and no numpy.
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
 from ._combine import plateau, restarts, sequence, warmup
 from ._recipes import scale_lr, wsd
@@ -33,7 +32,6 @@ from ._shapes import (
     step,
     tanh,
 )
-from .config import from_config, json_schema
 from .errors import ConfigError, ScheduleError
 
 __version__ = "0.1.0"
@@ -45,11 +43,22 @@ __all__ = [
     "restarts", "scale_lr", "sequence", "step", "tanh", "warmup", "wsd",
 ]
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .config import from_config, json_schema
+
 _LAZY = {"recipes", "torch", "keras", "optax"}
+_FROM_CONFIG = {"from_config", "json_schema"}
 
 
 def __getattr__(name: str) -> Any:
-    # PEP 562: adapters import their framework only when first touched.
+    # PEP 562: adapters import their framework, and config its parsers, only when first used.
+    if name in _FROM_CONFIG:
+        from . import config
+
+        return getattr(config, name)
     if name in _LAZY:
         try:
             return importlib.import_module(f"{__name__}.{name}")

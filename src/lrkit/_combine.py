@@ -9,9 +9,6 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from fractions import Fraction
-from typing import Any
 
 from ._schedule import (
     Schedule,
@@ -30,8 +27,11 @@ from ._time import Binding, Time, parse_time
 from ._xp import SCALAR, Ops
 from .errors import ScheduleError, fail
 
-__all__ = ["plateau", "restarts", "sequence", "warmup"]
+TYPE_CHECKING = False  # typing is imported by type checkers only: it costs ~5 ms
+if TYPE_CHECKING:
+    from typing import Any
 
+__all__ = ["plateau", "restarts", "sequence", "warmup"]
 
 
 def _atom(s: Schedule) -> str:
@@ -43,7 +43,6 @@ def _atom(s: Schedule) -> str:
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class sequence(Schedule):
     """Children one after another, each on its own half-open segment, seeing its local step.
 
@@ -64,7 +63,7 @@ class sequence(Schedule):
     kind = "sequence"
     _positional = 1
     schedules: Sequence[Schedule] = arg("schedules")
-    at: Sequence[Time] | None = arg("times", None)
+    at: Sequence[Time] | None = arg("times", default=None)
 
     def __post_init__(self) -> None:
         kids = self.schedules
@@ -136,7 +135,6 @@ class sequence(Schedule):
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class warmup(Schedule):
     """A ramp up to ``schedule(0)`` over ``over`` steps, then ``schedule(k - over)``.
 
@@ -161,14 +159,15 @@ class warmup(Schedule):
     _positional = 2
     schedule: Schedule = arg("schedule")
     over: Time = arg("time")
-    start: float | None = arg("value", None)
-    shape: str = arg("choice", "linear", choices=("linear", "cosine", "exponential", "constant"))
+    start: float | None = arg("value", default=None)
+    shape: str = arg("choice", default="linear",
+                     choices=("linear", "cosine", "exponential", "constant"))
 
     def __post_init__(self) -> None:
         check_schedule(self, "schedule")
         check_time(self, "over")
         check_value(self, "start", optional=True)
-        check_choice(self, "shape", ("linear", "cosine", "exponential", "constant"))
+        check_choice(self, "shape")
         if self.shape == "exponential" and self.start == 0.0:
             raise fail(self.kind, "start", "must be > 0 for an exponential warmup", self.start)
 
@@ -215,14 +214,20 @@ class warmup(Schedule):
                         after(xp.maximum(k - w, 0.0), xp))
 
     def _f(self, k: Any, xp: Ops) -> Any:
+        if xp.scalar:  # the hot path of s(k), spelled out
+            w = self._w
+            return self._ramp(k, xp) if k < w else self.schedule._at(k - w, xp)
         return self._eval(k, xp, False)
 
     def _cont(self, k: Any, xp: Ops) -> Any:
         return self._eval(k, xp, True)
 
+    @cached_property
+    def _w(self) -> float:
+        return float(self.over)
+
 
 @register
-@dataclass(frozen=True, repr=False)
 class restarts(Schedule):
     """A finite schedule repeated: warm restarts (SGDR), with growing cycles and decaying peaks.
 
@@ -246,9 +251,9 @@ class restarts(Schedule):
     kind = "restarts"
     _positional = 1
     schedule: Schedule = arg("schedule")
-    period_mult: float = arg("number", 1.0)
-    peak_decay: float = arg("number", 1.0)
-    limit: int | None = arg("int", None)
+    period_mult: float = arg("number", default=1.0)
+    peak_decay: float = arg("number", default=1.0)
+    limit: int | None = arg("int", default=None)
 
     def __post_init__(self) -> None:
         check_schedule(self, "schedule")
@@ -283,7 +288,7 @@ class restarts(Schedule):
     def _f(self, k: Any, xp: Ops) -> Any:
         d, m = float(self.schedule.duration), self.period_mult  # type: ignore[arg-type]
         if m == 1.0:
-            i = xp.floor(k / d)
+            i = xp.floordiv(k, d)
         else:
             i = xp.floor(xp.log(xp.maximum(1.0 - k / d * (1.0 - m), 1e-300)) / math.log(m))
         # The logarithm can land a hair off at exact cycle starts; settle i exactly.
@@ -297,7 +302,6 @@ class restarts(Schedule):
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class plateau(Schedule):
     """Reduce-on-plateau as a value: a schedule times ``factor^n`` after ``n`` reductions.
 
@@ -321,13 +325,13 @@ class plateau(Schedule):
     kind = "plateau"
     _positional = 1
     schedule: Schedule = arg("schedule")
-    factor: float = arg("number", 0.1)
-    patience: int = arg("int", 10)
-    mode: str = arg("choice", "min", choices=("min", "max"))
-    threshold: float = arg("number", 1e-4)
-    threshold_mode: str = arg("choice", "rel", choices=("rel", "abs"))
-    cooldown: int = arg("int", 0)
-    min_value: float = arg("value", 0.0)
+    factor: float = arg("number", default=0.1)
+    patience: int = arg("int", default=10)
+    mode: str = arg("choice", default="min", choices=("min", "max"))
+    threshold: float = arg("number", default=1e-4)
+    threshold_mode: str = arg("choice", default="rel", choices=("rel", "abs"))
+    cooldown: int = arg("int", default=0)
+    min_value: float = arg("value", default=0.0)
 
     def __post_init__(self) -> None:
         check_schedule(self, "schedule")
@@ -336,9 +340,9 @@ class plateau(Schedule):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise fail(self.kind, name, "must be a whole number of observations >= 0", v)
-        check_choice(self, "mode", ("min", "max"))
+        check_choice(self, "mode")
         check_number(self, "threshold", lo=0.0)
-        check_choice(self, "threshold_mode", ("rel", "abs"))
+        check_choice(self, "threshold_mode")
         check_value(self, "min_value")
 
     def _span(self) -> int | None:
@@ -394,7 +398,6 @@ class plateau(Schedule):
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class Scale(Schedule):
     """``schedule * factor``."""
 
@@ -420,7 +423,6 @@ class Scale(Schedule):
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class Product(Schedule):
     """``left * right``, step by step; finite when both are, lasting the longer."""
 
@@ -444,14 +446,13 @@ class Product(Schedule):
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class Clip(Schedule):
     """``schedule.clip(min, max)``: values clipped to ``[min, max]``."""
 
     kind = "clip"
     schedule: Schedule = arg("schedule")
-    min: float | None = arg("value", None)
-    max: float | None = arg("value", None)
+    min: float | None = arg("value", default=None)
+    max: float | None = arg("value", default=None)
 
     def __post_init__(self) -> None:
         check_schedule(self, "schedule")
@@ -481,7 +482,6 @@ class Clip(Schedule):
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class Stretch(Schedule):
     """``schedule.stretch(factor)``: ``value(k) = schedule(k / factor)``; lasts ``ceil(D·f)``."""
 
@@ -495,6 +495,8 @@ class Stretch(Schedule):
 
     def _span(self) -> int | None:
         d = self.schedule.duration
+        from fractions import Fraction
+
         return None if d is None else math.ceil(Fraction(d) * Fraction(self.factor))
 
     def _f(self, k: Any, xp: Ops) -> Any:
@@ -508,7 +510,6 @@ class Stretch(Schedule):
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class Stepped(Schedule):
     """``schedule.stepped(every)``: the value changes only every ``every`` steps.
 
@@ -530,7 +531,7 @@ class Stepped(Schedule):
 
     def _f(self, k: Any, xp: Ops) -> Any:
         e = float(self.every)
-        return self.schedule._at(xp.floor(k / e) * e, xp)
+        return self.schedule._at(xp.floordiv(k, e) * e, xp)
 
     def __repr__(self) -> str:
         return f"{_atom(self.schedule)}.stepped({self.every!r})"
@@ -540,7 +541,6 @@ _POLICIES = ("hold", "continue", "error")
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class PastEnd(Schedule):
     """``schedule.past_end(policy)``: after the end, ``hold`` the last value, ``continue`` the
     formula (PyTorch's periodic cosine; floored at 0), or raise (``error``; traced evaluation,
@@ -552,7 +552,7 @@ class PastEnd(Schedule):
 
     def __post_init__(self) -> None:
         check_schedule(self, "schedule")
-        check_choice(self, "policy", _POLICIES)
+        check_choice(self, "policy")
 
     def _span(self) -> int | None:
         return None if self.policy == "continue" else self.schedule.duration

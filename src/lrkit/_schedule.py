@@ -1,25 +1,34 @@
 """The Schedule base: evaluation, binding, operators, repr and config hooks.
 
-Every shape and combinator is a frozen dataclass deriving from ``Schedule``. Its fields carry
-a *role* in their metadata (``value``, ``number``, ``time``, ``times``, ``schedule``, …) that
-drives validation, binding, ``to_config``/``from_config`` and the JSON schema, so a new shape
-only declares its fields, checks them in ``__post_init__`` and writes its formula ``_f``.
+Every shape and combinator derives from ``Schedule`` and declares its arguments as annotated
+class attributes ``name: type = arg(role, default=…)``; the base class turns them into a frozen
+value (``__init__``, ``==``, ``hash``, ``repr``, pickle), like a frozen dataclass but without
+generating code at import. Each field's *role* (``value``, ``number``, ``time``, ``times``,
+``schedule``, …) drives validation, binding, ``to_config``/``from_config`` and the JSON schema,
+so a new shape only declares its fields, checks them in ``__post_init__`` and writes ``_f``.
 
 What does not live here: the formulas (``_shapes``, ``_combine``), file formats (``config``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import operator
-from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._time import Binding, Time, needs, parse_time, resolve_time
 from ._xp import SCALAR, Ops, namespace_for
 from .errors import ScheduleError, fail
 
-__all__ = ["REGISTRY", "Schedule", "cached_property", "register"]
+TYPE_CHECKING = False  # typing is imported by type checkers only: it costs ~5 ms
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
+
+    from typing_extensions import dataclass_transform
+else:
+    def dataclass_transform(**kwargs):
+        return lambda cls: cls
+
+__all__ = ["MISSING", "REGISTRY", "Field", "Schedule", "cached_property", "register"]
 
 REGISTRY: dict[str, type[Schedule]] = {}
 
@@ -30,9 +39,28 @@ def register(cls: type[Schedule]) -> type[Schedule]:
     return cls
 
 
-def arg(role: str, default: Any = dataclasses.MISSING, **meta: Any) -> Any:
-    """A dataclass field with a role (see the module docstring)."""
-    return dataclasses.field(default=default, metadata={"role": role, **meta})
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+class Field:
+    """A declared argument: its name, default (``MISSING`` when required) and metadata."""
+
+    __slots__ = ("default", "metadata", "name")
+
+    def __init__(self, default: Any, metadata: dict[str, Any]) -> None:
+        self.name = ""
+        self.default = default
+        self.metadata = metadata
+
+
+def arg(role: str, default: Any = MISSING, **meta: Any) -> Any:
+    """Declare an argument with a role (see the module docstring)."""
+    return Field(default, {"role": role, **meta})
 
 
 class _cached_property:  # noqa: N801 - the functools name, without its lock
@@ -106,7 +134,9 @@ def check_time(obj: Schedule, name: str, *, allow_zero: bool = False,
     _set(obj, name, parse_time(v, obj.kind, name, allow_zero=allow_zero))
 
 
-def check_choice(obj: Schedule, name: str, choices: tuple[str, ...]) -> None:
+def check_choice(obj: Schedule, name: str) -> None:
+    """``obj.name`` is one of the ``choices`` declared with the field."""
+    choices = next(f.metadata["choices"] for f in obj._fields if f.name == name)
     v = getattr(obj, name)
     if v not in choices:
         import difflib
@@ -145,19 +175,30 @@ def check_sorted(obj: Schedule, name: str, values: tuple[Time, ...], *, strict: 
 # --- the base class ---------------------------------------------------------------------------
 
 
+@dataclass_transform(frozen_default=True, field_specifiers=(arg,))
 class Schedule:
     """A hyperparameter schedule: an immutable value and a pure function of the step.
 
-    ``s(k)`` is the value for the optimizer update with 0-based index ``k``. Subclasses are
-    frozen dataclasses that implement ``_f(k, xp)``, the formula for ``0 <= k <= duration``.
+    ``s(k)`` is the value for the optimizer update with 0-based index ``k``. Subclasses declare
+    their arguments (see the module docstring) and implement ``_f(k, xp)``, the formula for
+    ``0 <= k <= duration``.
     """
 
     kind: ClassVar[str] = "schedule"
     #: Fields shown positionally in ``repr`` (the others as keywords when not default).
     _positional: ClassVar[int] = 0
+    _fields: ClassVar[tuple[Field, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        own = []
+        for name in cls.__dict__.get("__annotations__", {}):
+            f = cls.__dict__.get(name)
+            if isinstance(f, Field):
+                f.name = name
+                own.append(f)
+                delattr(cls, name)
+        cls._fields = cls._fields + tuple(own)
         check = cls.__dict__.get("__post_init__")
         if check is None:
             return
@@ -166,7 +207,52 @@ class Schedule:
             check(self)
             self._warm()
 
-        cls.__post_init__ = __post_init__  # type: ignore[attr-defined]
+        cls.__post_init__ = __post_init__  # type: ignore[method-assign]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        fields = self._fields
+        if len(args) > len(fields):
+            raise TypeError(f"{self.kind}() takes at most {len(fields)} positional arguments "
+                            f"({len(args)} given)")
+        values = {f.name: a for f, a in zip(fields, args)}
+        names = {f.name for f in fields}
+        for key, v in kwargs.items():
+            if key not in names:
+                raise TypeError(f"{self.kind}() got an unexpected keyword argument {key!r}")
+            if key in values:
+                raise TypeError(f"{self.kind}() got multiple values for argument {key!r}")
+            values[key] = v
+        for f in fields:
+            if f.name not in values:
+                if f.default is MISSING:
+                    raise TypeError(f"{self.kind}() missing required argument {f.name!r}")
+                values[f.name] = f.default
+        self.__dict__.update(values)
+        self.__post_init__()
+
+    def __post_init__(self) -> None:
+        pass
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{self.kind} is immutable: cannot assign to {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{self.kind} is immutable: cannot delete {name!r}")
+
+    def _args(self) -> tuple[Any, ...]:
+        return tuple(self.__dict__[f.name] for f in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._args() == other._args()
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self._args()))
+
+    def _replace(self, **changes: Any) -> Schedule:
+        return type(self)(**{f.name: changes.get(f.name, self.__dict__[f.name])
+                             for f in self._fields})
 
     def _warm(self) -> None:
         # Derived data (duration, boundaries, …) is computed once, at construction: errors
@@ -195,7 +281,9 @@ class Schedule:
     def _at(self, k: Any, xp: Ops) -> Any:
         """The value at local step ``k >= 0``, holding the last value past the end."""
         d = self._duration
-        return self._f(k if d is None else xp.minimum(k, float(d)), xp)
+        if d is not None:
+            k = (k if k <= d else float(d)) if xp.scalar else xp.minimum(k, float(d))
+        return self._f(k, xp)
 
     @cached_property
     def _duration(self) -> int | None:
@@ -270,7 +358,7 @@ class Schedule:
     def _missing(self) -> list[tuple[str, str, Time, str]]:
         """Unresolved times as (kind, arg, value, needed quantity), in field order."""
         out = []
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+        for f in self._fields:
             role, v = f.metadata.get("role"), getattr(self, f.name)
             if role == "time" and v is not None:
                 out += [(self.kind, f.name, v, n) for n in needs(v)]
@@ -309,7 +397,7 @@ class Schedule:
 
     def _bind(self, b: Binding) -> Schedule:
         changes: dict[str, Any] = {}
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+        for f in self._fields:
             role, v = f.metadata.get("role"), getattr(self, f.name)
             zero = bool(f.metadata.get("allow_zero"))
             if role == "time" and v is not None:
@@ -326,7 +414,7 @@ class Schedule:
                 changes[f.name] = tuple(c._bind(b) for c in v)
         if all(changes[n] == getattr(self, n) for n in changes):
             return self
-        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+        return self._replace(**changes)
 
     # -- composition ---------------------------------------------------------------------------
 
@@ -379,9 +467,9 @@ class Schedule:
     def to_config(self) -> dict[str, Any]:
         """Plain JSON data ``{"kind": …, <non-default arguments>}``; see ``lrkit.from_config``."""
         out: dict[str, Any] = {"kind": self.kind}
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+        for f in self._fields:
             v = getattr(self, f.name)
-            if f.default is not dataclasses.MISSING and v == f.default \
+            if f.default is not MISSING and v == f.default \
                     and type(v) is type(f.default):
                 continue
             out[f.name] = _to_data(v)
@@ -389,11 +477,11 @@ class Schedule:
 
     def __repr__(self) -> str:
         args = []
-        for i, f in enumerate(dataclasses.fields(self)):  # type: ignore[arg-type]
+        for i, f in enumerate(self._fields):
             v = getattr(self, f.name)
             if i < self._positional:
                 args.append(_repr_value(v))
-            elif f.default is dataclasses.MISSING or v != f.default:
+            elif f.default is MISSING or v != f.default:
                 args.append(f"{f.name}={_repr_value(v)}")
         return f"{self.kind}({', '.join(args)})"
 
@@ -403,8 +491,7 @@ class Schedule:
     def __reduce__(self) -> Any:
         # Rebuild through the constructor: checks and normalization run again, caches do not
         # travel, and the pickle holds only the arguments.
-        fields = dataclasses.fields(self)  # type: ignore[arg-type]
-        return (_rebuild, (type(self), {f.name: getattr(self, f.name) for f in fields}))
+        return (_rebuild, (type(self), {f.name: getattr(self, f.name) for f in self._fields}))
 
     def _repr_operand(self) -> str:
         """repr as an operand of ``*`` or ``>>`` (parenthesized where needed)."""

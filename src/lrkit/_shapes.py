@@ -1,4 +1,4 @@
-"""Leaf shapes: each a frozen dataclass with its checks and one formula ``_f(k, xp)``.
+"""Leaf shapes: each a schedule value with its checks and one formula ``_f(k, xp)``.
 
 ``k`` is the 0-based step inside the shape, a float (or float array/tensor). A finite shape's
 formula is written for ``0 <= k <= over``; the base class holds the last value after that.
@@ -10,8 +10,6 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from ._schedule import (
     Schedule,
@@ -28,6 +26,10 @@ from ._time import Time, parse_time
 from ._xp import Ops
 from .errors import fail
 
+TYPE_CHECKING = False  # typing is imported by type checkers only: it costs ~5 ms
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = [
     "constant", "cosine", "cyclic", "exponential", "geometric", "interpolate", "inverse_sqrt",
     "inverse_time", "linear", "multistep", "one_cycle", "one_minus_sqrt", "piecewise",
@@ -35,13 +37,11 @@ __all__ = [
 ]
 
 
-
 def _span_over(s: Any) -> int:
     return int(s.over)
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class constant(Schedule):
     """A constant value, for ever or (with ``over``) for ``over`` steps.
 
@@ -59,7 +59,7 @@ class constant(Schedule):
     kind = "constant"
     _positional = 1
     value: float = arg("value")
-    over: Time | None = arg("time", None)
+    over: Time | None = arg("time", default=None)
 
     def __post_init__(self) -> None:
         check_value(self, "value")
@@ -73,7 +73,6 @@ class constant(Schedule):
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class linear(Schedule):
     """A straight line from ``start`` to ``end`` over ``over`` steps, then ``end``.
 
@@ -107,7 +106,6 @@ class linear(Schedule):
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class cosine(Schedule):
     """Cosine annealing from ``start`` to ``end`` over ``over`` steps, then ``end``.
 
@@ -129,7 +127,7 @@ class cosine(Schedule):
     start: float = arg("value")
     end: float = arg("value")
     over: Time = arg("time")
-    exponent: float = arg("number", 1.0)
+    exponent: float = arg("number", default=1.0)
 
     def __post_init__(self) -> None:
         check_value(self, "start")
@@ -143,7 +141,7 @@ class cosine(Schedule):
         # Periodic past the end (PyTorch's CosineAnnealingLR): reduce k modulo 2·over first,
         # in exact integer steps, so float32 keeps its precision at large k.
         period = 2.0 * float(self.over)
-        return self._f(k - period * xp.floor(k / period), xp)
+        return self._f(k - period * xp.floordiv(k, period), xp)
 
     def _f(self, k: Any, xp: Ops) -> Any:
         c = 0.5 * (1.0 + xp.cos(math.pi * (k / self.over)))
@@ -153,7 +151,6 @@ class cosine(Schedule):
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class polynomial(Schedule):
     """Polynomial decay from ``start`` to ``end`` over ``over`` steps (Keras ``PolynomialDecay``).
 
@@ -179,8 +176,8 @@ class polynomial(Schedule):
     start: float = arg("value")
     end: float = arg("value")
     over: Time = arg("time")
-    power: float = arg("number", 1.0)
-    cycle: bool = arg("bool", False)
+    power: float = arg("number", default=1.0)
+    cycle: bool = arg("bool", default=False)
 
     def __post_init__(self) -> None:
         check_value(self, "start")
@@ -195,13 +192,12 @@ class polynomial(Schedule):
     def _f(self, k: Any, xp: Ops) -> Any:
         over: Any = float(self.over)
         if self.cycle:
-            over = over * xp.where(k == 0, 1.0, xp.ceil(k / over))
+            over = over * xp.where(k == 0, 1.0, -xp.floordiv(-k, over))  # ceil(k / over)
         frac = xp.maximum((over - k) / over, 0.0)  # exactly 0 at k = over, on every backend
         return (self.start - self.end) * xp.power(frac, self.power) + self.end
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class exponential(Schedule):
     """Exponential decay (or growth) by ``rate`` every ``every`` steps (optax/Keras).
 
@@ -227,9 +223,9 @@ class exponential(Schedule):
     start: float = arg("value")
     rate: float = arg("number")
     every: Time = arg("time")
-    staircase: bool = arg("bool", False)
-    begin: Time = arg("time", 0, allow_zero=True)
-    end: float | None = arg("value", None)
+    staircase: bool = arg("bool", default=False)
+    begin: Time = arg("time", default=0, allow_zero=True)
+    end: float | None = arg("value", default=None)
 
     def __post_init__(self) -> None:
         check_value(self, "start")
@@ -252,9 +248,8 @@ class exponential(Schedule):
     def _f(self, k: Any, xp: Ops) -> Any:
         if self.start == 0.0:
             return 0.0
-        e = xp.maximum(k - self.begin, 0.0) / self.every
-        if self.staircase:
-            e = xp.floor(e)
+        e = xp.maximum(k - self.begin, 0.0)
+        e = xp.floordiv(e, float(self.every)) if self.staircase else e / self.every
         if self.end is not None and self.rate > 1:
             # past the exponent that reaches `end`, rate**e could overflow
             e = xp.minimum(e, math.ceil(math.log(self.end / self.start, self.rate)) + 1.0)
@@ -265,7 +260,6 @@ class exponential(Schedule):
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class inverse_time(Schedule):
     """Inverse-time decay (Keras ``InverseTimeDecay``; Keras 2's ``decay=`` with every=1).
 
@@ -282,7 +276,7 @@ class inverse_time(Schedule):
     start: float = arg("value")
     rate: float = arg("number")
     every: Time = arg("time")
-    staircase: bool = arg("bool", False)
+    staircase: bool = arg("bool", default=False)
 
     def __post_init__(self) -> None:
         check_value(self, "start")
@@ -291,14 +285,11 @@ class inverse_time(Schedule):
         check_bool(self, "staircase")
 
     def _f(self, k: Any, xp: Ops) -> Any:
-        p = k / self.every
-        if self.staircase:
-            p = xp.floor(p)
+        p = xp.floordiv(k, float(self.every)) if self.staircase else k / self.every
         return self.start / (1.0 + self.rate * p)
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class inverse_sqrt(Schedule):
     """Inverse square-root decay: ``value(k) = start / sqrt(1 + k / timescale)``. Infinite.
 
@@ -324,7 +315,6 @@ class inverse_sqrt(Schedule):
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class step(Schedule):
     """Step decay: ``value(k) = start · factor^floor(k / every)`` (PyTorch ``StepLR``). Infinite.
 
@@ -345,11 +335,10 @@ class step(Schedule):
         check_time(self, "every")
 
     def _f(self, k: Any, xp: Ops) -> Any:
-        return self.start * xp.power(self.factor, xp.floor(k / self.every))
+        return self.start * xp.power(self.factor, xp.floordiv(k, float(self.every)))
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class multistep(Schedule):
     """``start`` times ``factor`` once per milestone reached (PyTorch ``MultiStepLR``).
 
@@ -387,7 +376,6 @@ class multistep(Schedule):
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class piecewise(Schedule):
     """Piecewise constant: ``values[i]`` where ``i`` is the number of boundaries ``m <= k``.
 
@@ -427,7 +415,6 @@ class piecewise(Schedule):
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class interpolate(Schedule):
     """Through points ``[(k0, v0), (k1, v1), …]``, linear or cosine between them, held outside.
 
@@ -443,7 +430,7 @@ class interpolate(Schedule):
     kind = "interpolate"
     _positional = 1
     points: Sequence[tuple[Time, float]] = arg("points")
-    shape: str = arg("choice", "linear", choices=("linear", "cosine"))
+    shape: str = arg("choice", default="linear", choices=("linear", "cosine"))
 
     def __post_init__(self) -> None:
         pts = self.points
@@ -463,7 +450,7 @@ class interpolate(Schedule):
             raise fail(self.kind, "points", "must hold at least one point", list(pts))
         object.__setattr__(self, "points", tuple(norm))
         check_sorted(self, "points", tuple(t for t, _ in norm), strict=True)
-        check_choice(self, "shape", ("linear", "cosine"))
+        check_choice(self, "shape")
 
     def _span(self) -> int | None:
         return int(self.points[-1][0])
@@ -490,7 +477,6 @@ class interpolate(Schedule):
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class tanh(Schedule):
     """timm's tanh annealing from ``start`` to ``end`` over ``over`` steps, then ``end``.
 
@@ -508,8 +494,8 @@ class tanh(Schedule):
     start: float = arg("value")
     end: float = arg("value")
     over: Time = arg("time")
-    lower: float = arg("number", -7.0)
-    upper: float = arg("number", 3.0)
+    lower: float = arg("number", default=-7.0)
+    upper: float = arg("number", default=3.0)
 
     def __post_init__(self) -> None:
         check_value(self, "start")
@@ -528,7 +514,6 @@ class tanh(Schedule):
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class cyclic(Schedule):
     """Cyclical values between ``low`` and ``high`` (PyTorch ``CyclicLR``). Infinite.
 
@@ -555,16 +540,17 @@ class cyclic(Schedule):
     low: float = arg("value")
     high: float = arg("value")
     up: Time = arg("time")
-    down: Time | None = arg("time", None)
-    mode: str = arg("choice", "triangular", choices=("triangular", "triangular2", "exp_range"))
-    gamma: float = arg("number", 1.0)
+    down: Time | None = arg("time", default=None)
+    mode: str = arg("choice", default="triangular",
+                    choices=("triangular", "triangular2", "exp_range"))
+    gamma: float = arg("number", default=1.0)
 
     def __post_init__(self) -> None:
         check_value(self, "low")
         check_value(self, "high")
         check_time(self, "up")
         check_time(self, "down", optional=True)
-        check_choice(self, "mode", ("triangular", "triangular2", "exp_range"))
+        check_choice(self, "mode")
         check_number(self, "gamma", lo=0.0, lo_open=True, hi=1.0)
 
     def _f(self, k: Any, xp: Ops) -> Any:
@@ -572,10 +558,8 @@ class cyclic(Schedule):
         total = up + float(self.down if self.down is not None else self.up)
         ratio = up / total
         # PyTorch computes x = 1 + k/T - floor(1 + k/T); the remainder r = k - n·T is the same
-        # number, exact in any float width (n corrected where k/T rounded across an integer).
-        n = xp.floor(k / total)
-        n = xp.where(k - n * total < 0.0, n - 1.0, n)
-        n = xp.where(k - n * total >= total, n + 1.0, n)
+        # number, and exact in any float width.
+        n = xp.floordiv(k, total)
         cycle = n + 1.0
         x = (k - n * total) / total
         s = xp.where(x <= ratio, x / ratio, (x - 1.0) / (ratio - 1.0))
@@ -588,7 +572,6 @@ class cyclic(Schedule):
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class one_cycle(Schedule):
     """The one-cycle policy: up from ``peak/div_factor`` to ``peak``, then down to the end.
 
@@ -608,11 +591,11 @@ class one_cycle(Schedule):
     _positional = 2
     peak: float = arg("value")
     over: Time = arg("time")
-    pct_start: float = arg("number", 0.3)
-    div_factor: float = arg("number", 25.0)
-    final_div_factor: float = arg("number", 1e4)
-    three_phase: bool = arg("bool", False)
-    anneal: str = arg("choice", "cos", choices=("cos", "linear"))
+    pct_start: float = arg("number", default=0.3)
+    div_factor: float = arg("number", default=25.0)
+    final_div_factor: float = arg("number", default=1e4)
+    three_phase: bool = arg("bool", default=False)
+    anneal: str = arg("choice", default="cos", choices=("cos", "linear"))
 
     def __post_init__(self) -> None:
         check_value(self, "peak")
@@ -622,7 +605,7 @@ class one_cycle(Schedule):
         check_number(self, "pct_start", lo=0.0, lo_open=True, hi=hi, hi_open=True)
         check_number(self, "div_factor", lo=0.0, lo_open=True)
         check_number(self, "final_div_factor", lo=0.0, lo_open=True)
-        check_choice(self, "anneal", ("cos", "linear"))
+        check_choice(self, "anneal")
 
     _span = _span_over
 
@@ -646,7 +629,6 @@ class one_cycle(Schedule):
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class one_minus_sqrt(Schedule):
     """The "1-sqrt" cooldown of WSD: ``end + (start - end) · (1 - sqrt(min(k, over) / over))``.
 
@@ -673,7 +655,6 @@ class one_minus_sqrt(Schedule):
 
 
 @register
-@dataclass(frozen=True, repr=False)
 class geometric(Schedule):
     """Geometric (exponential) interpolation: ``start · (end / start)^(min(k, over) / over)``.
 

@@ -15,11 +15,11 @@ TensorFlow's ``int(batches_per_epoch * epoch)`` and never overshoots a budget. F
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from fractions import Fraction
-
 from .errors import ScheduleError
+
+TYPE_CHECKING = False  # typing, re and fractions load on first use: they cost ~5 ms at import
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 __all__ = ["Binding", "Time", "parse_time", "resolve_time"]
 
@@ -35,25 +35,26 @@ _UNITS = {
 }
 _NEEDS = {"epochs": "steps_per_epoch", "percent": "total_steps",
           "samples": "samples_per_step", "tokens": "tokens_per_step"}
-_RE = re.compile(r"^\s*(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)\s*([kKMBGT]?)\s*([A-Za-z%]*)\s*$")
+_TERM = r"^\s*(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)\s*([kKMBGT]?)\s*([A-Za-z%]*)\s*$"
 
 
-@dataclass(frozen=True)
 class Binding:
     """The quantities that turn unit strings into steps; ``None`` where unknown."""
 
-    steps_per_epoch: float | None = None
-    total_steps: int | None = None
-    samples_per_step: float | None = None
-    tokens_per_step: float | None = None
-
-    def __post_init__(self) -> None:
+    def __init__(self, steps_per_epoch: float | None = None, total_steps: int | None = None,
+                 samples_per_step: float | None = None,
+                 tokens_per_step: float | None = None) -> None:
+        self.steps_per_epoch = steps_per_epoch
+        self.total_steps = total_steps
+        self.samples_per_step = samples_per_step
+        self.tokens_per_step = tokens_per_step
         for name in ("steps_per_epoch", "total_steps", "samples_per_step", "tokens_per_step"):
             v = getattr(self, name)
             if v is None:
                 continue
-            if isinstance(v, bool) or not isinstance(v, (int, float, Fraction)) or not v > 0 \
-                    or v != v or v == float("inf"):
+            number = not isinstance(v, bool) and isinstance(v, (int, float)) or \
+                hasattr(v, "numerator")  # also fractions.Fraction
+            if not number or not 0 < v < float("inf"):
                 raise ScheduleError(f"bind: {name!r} must be a finite number > 0, got {v!r}")
         if self.total_steps is not None and not isinstance(self.total_steps, int):
             raise ScheduleError(
@@ -90,16 +91,16 @@ def _check_steps(n: int, owner: str, arg: str, allow_zero: bool, shown: object) 
         raise ScheduleError(f"{owner}: {arg!r} must be {rule} steps, got {shown!r}")
 
 
-_OP = re.compile(r"\s+([+-])\s+")
-
-
 def _terms(text: str, owner: str, arg: str) -> list[tuple[Fraction, str]]:
     """``text`` as signed (amount, unit) terms."""
-    parts = _OP.split(text.strip())
+    import re
+    from fractions import Fraction
+
+    parts = re.split(r"\s+([+-])\s+", text.strip())
     signs = [1] + [1 if op == "+" else -1 for op in parts[1::2]]
     out = []
     for sign, part in zip(signs, parts[0::2]):
-        m = _RE.match(part)
+        m = re.match(_TERM, part)
         unit = None
         if m is not None:
             unit = _UNITS.get(m.group(3) if m.group(3) == "%" else m.group(3).lower())
@@ -118,8 +119,8 @@ def _split(text: str, owner: str, arg: str) -> tuple[Fraction, str]:
     if len(terms) == 1:
         return terms[0]
     if all(u == "steps" for _, u in terms):
-        return sum((a for a, _ in terms), Fraction(0)), "steps"
-    return Fraction(1), "mixed"
+        return sum((a for a, _ in terms), terms[0][0] * 0), "steps"
+    return terms[0][0] * 0 + 1, "mixed"
 
 
 def needs(value: Time) -> list[str]:
@@ -134,6 +135,8 @@ def resolve_time(value: Time, b: Binding, owner: str, arg: str,
     """Steps for ``value`` under binding ``b`` (rounded down once), or a ScheduleError."""
     if isinstance(value, int):
         return value
+    from fractions import Fraction
+
     total = Fraction(0)
     for amount, unit in _terms(value, owner, arg):
         if unit == "steps":

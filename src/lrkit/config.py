@@ -10,7 +10,6 @@ What does not live here: the schedule classes, which declare their arguments' ro
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import json
 import math
@@ -19,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ._schedule import REGISTRY, Schedule
+from ._schedule import MISSING, REGISTRY, Field, Schedule
 from .errors import ConfigError, ScheduleError
 
 __all__ = ["from_config", "json_schema", "load_file"]
@@ -120,12 +119,12 @@ def _build(data: Any, source: str, path: str) -> Schedule:
         what = "missing 'kind'" if kind is None else f"unknown kind {kind!r}"
         raise ConfigError(_where(source, path), f"{what}; {hint}")
     cls = REGISTRY[kind]
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    fields = {f.name: f for f in cls._fields}
     _check_keys({k: v for k, v in data.items() if k != "kind"}, tuple(fields), source, path)
     kwargs: dict[str, Any] = {}
     for name, f in fields.items():
         if name not in data:
-            if f.default is dataclasses.MISSING:
+            if f.default is MISSING:
                 raise ConfigError(_where(source, path),
                                   f"{kind}: missing required key {name!r}")
             continue
@@ -172,7 +171,7 @@ _TIME = {"oneOf": [{"type": "integer", "minimum": 0},
 _REF = {"$ref": "#/$defs/schedule"}
 
 
-def _field_schema(f: dataclasses.Field[Any]) -> dict[str, Any]:
+def _field_schema(f: Field) -> dict[str, Any]:
     role = f.metadata.get("role")
     schema: dict[str, Any]
     if role == "value":
@@ -203,7 +202,7 @@ def _field_schema(f: dataclasses.Field[Any]) -> dict[str, Any]:
         raise AssertionError(f"field {f.name} has no role")
     if f.default is None:
         schema = {"oneOf": [schema, {"type": "null"}]}
-    elif f.default is not dataclasses.MISSING:
+    elif f.default is not MISSING:
         d = f.default
         schema["default"] = d if not (isinstance(d, float) and math.isinf(d)) else None
     return schema
@@ -213,12 +212,12 @@ def json_schema() -> dict[str, Any]:
     """A JSON Schema (draft 2020-12) for schedule configs and config files, from the registry."""
     defs: dict[str, Any] = {}
     for kind, cls in sorted(REGISTRY.items()):
-        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        fields = cls._fields
         defs[kind] = {
             "type": "object",
             "description": (cls.__doc__ or "").strip().splitlines()[0],
             "properties": {"kind": {"const": kind}, **{f.name: _field_schema(f) for f in fields}},
-            "required": ["kind"] + [f.name for f in fields if f.default is dataclasses.MISSING],
+            "required": ["kind"] + [f.name for f in fields if f.default is MISSING],
             "additionalProperties": False,
         }
     defs["schedule"] = {"oneOf": [{"$ref": f"#/$defs/{k}"} for k in sorted(REGISTRY)]}
