@@ -95,15 +95,17 @@ def _set(obj: Schedule, name: str, value: Any) -> None:
     object.__setattr__(obj, name, value)
 
 
-def check_number(obj: Schedule, name: str, *, rule: str = "finite", lo: float | None = None,
+def _meta(obj: Schedule, name: str) -> dict[str, Any]:
+    return next(f.metadata for f in obj._fields if f.name == name)
+
+
+def check_number(obj: Schedule, name: str, *, lo: float | None = None,
                  lo_open: bool = False, hi: float | None = None, hi_open: bool = False,
                  optional: bool = False) -> None:
     """Normalize ``obj.name`` to a float and check it lies in the given interval."""
     v = getattr(obj, name)
     if v is None and optional:
         return
-    if isinstance(v, str):
-        raise fail(obj.kind, name, "must be a number", v)
     if isinstance(v, bool) or not isinstance(v, (int, float)) and not hasattr(v, "__float__"):
         raise fail(obj.kind, name, "must be a number", v)
     f = float(v)
@@ -126,17 +128,18 @@ def check_value(obj: Schedule, name: str, *, optional: bool = False) -> None:
     check_number(obj, name, lo=0.0, optional=optional)
 
 
-def check_time(obj: Schedule, name: str, *, allow_zero: bool = False,
-               optional: bool = False) -> None:
+def check_time(obj: Schedule, name: str, *, optional: bool = False) -> None:
+    """A length (> 0 steps) or, where the field allows zero, a position (>= 0)."""
     v = getattr(obj, name)
     if v is None and optional:
         return
-    _set(obj, name, parse_time(v, obj.kind, name, allow_zero=allow_zero))
+    zero = bool(_meta(obj, name).get("allow_zero"))
+    _set(obj, name, parse_time(v, obj.kind, name, allow_zero=zero))
 
 
 def check_choice(obj: Schedule, name: str) -> None:
     """``obj.name`` is one of the ``choices`` declared with the field."""
-    choices = next(f.metadata["choices"] for f in obj._fields if f.name == name)
+    choices = _meta(obj, name)["choices"]
     v = getattr(obj, name)
     if v not in choices:
         import difflib

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from ._schedule import (
     Schedule,
+    _meta,
     arg,
     check_bool,
     check_choice,
@@ -232,7 +233,7 @@ class exponential(Schedule):
         check_number(self, "rate", lo=0.0, lo_open=True)
         check_time(self, "every")
         check_bool(self, "staircase")
-        check_time(self, "begin", allow_zero=True)
+        check_time(self, "begin")
         check_value(self, "end", optional=True)
         if self.rate > 1 and self.end is None:
             raise fail(self.kind, "end", "is required when growing (rate > 1), or the value "
@@ -360,7 +361,7 @@ class multistep(Schedule):
     def __post_init__(self) -> None:
         check_value(self, "start")
         check_number(self, "factor", lo=0.0, lo_open=True)
-        _check_positions(self, "at", allow_zero=True, strict=False)
+        _check_positions(self, "at", strict=False)
 
     def _span(self) -> int | None:
         return int(self.at[-1])
@@ -396,7 +397,7 @@ class piecewise(Schedule):
     def __post_init__(self) -> None:
         _check_values(self, "values")
         object.__setattr__(self, "values", _Values(self.values, self))
-        _check_positions(self, "at", allow_zero=False, strict=True)
+        _check_positions(self, "at", strict=True)
         if len(self.values) != len(self.at) + 1:
             raise fail(self.kind, "values", f"must have len(at) + 1 = {len(self.at) + 1} "
                        "entries (one value before each boundary and one after the last)",
@@ -718,7 +719,8 @@ def _check_values(obj: Schedule, name: str) -> None:
     object.__setattr__(obj, name, tuple(out))
 
 
-def _check_positions(obj: Schedule, name: str, *, allow_zero: bool, strict: bool) -> None:
+def _check_positions(obj: Schedule, name: str, *, strict: bool) -> None:
+    allow_zero = bool(_meta(obj, name).get("allow_zero"))
     vals = getattr(obj, name)
     if isinstance(vals, (str, bytes, int)) or not hasattr(vals, "__iter__"):
         raise fail(obj.kind, name, "must be a list of steps or unit strings", vals)

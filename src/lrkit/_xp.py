@@ -27,24 +27,19 @@ class Ops:
     name = "scalar"
     scalar = True
 
-    @staticmethod
-    def where(cond: Any, a: Any, b: Any) -> Any:
+    def where(self, cond: Any, a: Any, b: Any) -> Any:
         return a if cond else b
 
-    @staticmethod
-    def minimum(a: Any, b: Any) -> Any:
+    def minimum(self, a: Any, b: Any) -> Any:
         return a if a <= b else b
 
-    @staticmethod
-    def maximum(a: Any, b: Any) -> Any:
+    def maximum(self, a: Any, b: Any) -> Any:
         return a if a >= b else b
 
-    @staticmethod
-    def floor(x: Any) -> Any:
+    def floor(self, x: Any) -> Any:
         return float(math.floor(x))
 
-    @staticmethod
-    def floordiv(a: Any, b: float) -> Any:
+    def floordiv(self, a: Any, b: float) -> Any:
         """``floor(a / b)``; use it, not ``floor(a / b)``, where a step count is wanted."""
         return float(math.floor(a / b))
 
@@ -53,19 +48,16 @@ class Ops:
     sqrt = staticmethod(math.sqrt)
     tanh = staticmethod(math.tanh)
 
-    @staticmethod
-    def log(x: Any) -> Any:
+    def log(self, x: Any) -> Any:
         return math.log(x) if x > 0 else -math.inf
 
-    @staticmethod
-    def exp(x: Any) -> Any:
+    def exp(self, x: Any) -> Any:
         try:
             return math.exp(x)
         except OverflowError:
             return math.inf
 
-    @staticmethod
-    def power(a: Any, b: Any) -> Any:
+    def power(self, a: Any, b: Any) -> Any:
         try:
             return float(a) ** float(b)
         except OverflowError:
@@ -96,45 +88,45 @@ class _Module(Ops):
     def const(self, x: Any, like: Any) -> Any:
         return self.m.asarray(x, dtype=self.dtype)
 
-    def where(self, cond: Any, a: Any, b: Any) -> Any:  # type: ignore[override]
+    def where(self, cond: Any, a: Any, b: Any) -> Any:
         if isinstance(cond, bool):  # a condition on constants only
             return a if cond else b
         if isinstance(a, (int, float)) and isinstance(b, (int, float)):
             a = self.const(a, cond)
         return self.m.where(cond, a, b)
 
-    def minimum(self, a: Any, b: Any) -> Any:  # type: ignore[override]
+    def minimum(self, a: Any, b: Any) -> Any:
         return self.m.minimum(a, b)
 
-    def maximum(self, a: Any, b: Any) -> Any:  # type: ignore[override]
+    def maximum(self, a: Any, b: Any) -> Any:
         return self.m.maximum(a, b)
 
-    def floor(self, x: Any) -> Any:  # type: ignore[override]
+    def floor(self, x: Any) -> Any:
         return self.m.floor(x)
 
-    def floordiv(self, a: Any, b: float) -> Any:  # type: ignore[override]
+    def floordiv(self, a: Any, b: float) -> Any:
         # XLA rewrites a / c as a * (1/c), so floor(41 / 41) can come out 0 in float32:
         # settle the quotient with exact products instead.
         n = self.floor(a / b)
         n = self.where(n * b > a, n - 1.0, n)
         return self.where((n + 1.0) * b <= a, n + 1.0, n)
 
-    def cos(self, x: Any) -> Any:  # type: ignore[override]
+    def cos(self, x: Any) -> Any:
         return self.m.cos(x)
 
-    def sqrt(self, x: Any) -> Any:  # type: ignore[override]
+    def sqrt(self, x: Any) -> Any:
         return self.m.sqrt(x)
 
-    def log(self, x: Any) -> Any:  # type: ignore[override]
+    def log(self, x: Any) -> Any:
         return self.m.log(x)
 
-    def tanh(self, x: Any) -> Any:  # type: ignore[override]
+    def tanh(self, x: Any) -> Any:
         return self.m.tanh(x)
 
-    def exp(self, x: Any) -> Any:  # type: ignore[override]
+    def exp(self, x: Any) -> Any:
         return self.m.exp(x)
 
-    def power(self, a: Any, b: Any) -> Any:  # type: ignore[override]
+    def power(self, a: Any, b: Any) -> Any:
         return self.m.power(a, b)
 
     def to_float(self, k: Any, dtype: Any) -> Any:
@@ -162,16 +154,16 @@ class _Numpy(_Module):
             out = ufunc(*args)
         return out.astype(self.m.float64) if isinstance(out, self.m.ndarray) else float(out)
 
-    def exp(self, x: Any) -> Any:  # type: ignore[override]
+    def exp(self, x: Any) -> Any:
         return self._call(self._libm["exp"], x)
 
-    def log(self, x: Any) -> Any:  # type: ignore[override]
+    def log(self, x: Any) -> Any:
         return self._call(self._libm["log"], x)
 
-    def tanh(self, x: Any) -> Any:  # type: ignore[override]
+    def tanh(self, x: Any) -> Any:
         return self._call(self._libm["tanh"], x)
 
-    def power(self, a: Any, b: Any) -> Any:  # type: ignore[override]
+    def power(self, a: Any, b: Any) -> Any:
         return self._call(self._pow, a, b)
 
 
@@ -192,7 +184,7 @@ class _Torch(_Module):
         like = a if ta else b
         return fn(self._t(a, like), self._t(b, like))
 
-    def where(self, cond: Any, a: Any, b: Any) -> Any:  # type: ignore[override]
+    def where(self, cond: Any, a: Any, b: Any) -> Any:
         if isinstance(cond, bool):
             return a if cond else b
         like = a if isinstance(a, self.m.Tensor) else b if isinstance(b, self.m.Tensor) else None
@@ -200,13 +192,13 @@ class _Torch(_Module):
             like = a = self.const(a, cond)
         return self.m.where(cond, self._t(a, like), self._t(b, like))
 
-    def minimum(self, a: Any, b: Any) -> Any:  # type: ignore[override]
+    def minimum(self, a: Any, b: Any) -> Any:
         return self._pair(self.m.minimum, a, b)
 
-    def maximum(self, a: Any, b: Any) -> Any:  # type: ignore[override]
+    def maximum(self, a: Any, b: Any) -> Any:
         return self._pair(self.m.maximum, a, b)
 
-    def power(self, a: Any, b: Any) -> Any:  # type: ignore[override]
+    def power(self, a: Any, b: Any) -> Any:
         if not isinstance(a, self.m.Tensor) and not isinstance(b, self.m.Tensor):
             return SCALAR.power(a, b)
         return self.m.pow(a, b)
@@ -216,22 +208,22 @@ class _Torch(_Module):
             return getattr(self.m, name)(x)
         return getattr(SCALAR, name)(x)
 
-    def floor(self, x: Any) -> Any:  # type: ignore[override]
+    def floor(self, x: Any) -> Any:
         return self._unary("floor", x)
 
-    def cos(self, x: Any) -> Any:  # type: ignore[override]
+    def cos(self, x: Any) -> Any:
         return self._unary("cos", x)
 
-    def sqrt(self, x: Any) -> Any:  # type: ignore[override]
+    def sqrt(self, x: Any) -> Any:
         return self._unary("sqrt", x)
 
-    def log(self, x: Any) -> Any:  # type: ignore[override]
+    def log(self, x: Any) -> Any:
         return self._unary("log", x)
 
-    def tanh(self, x: Any) -> Any:  # type: ignore[override]
+    def tanh(self, x: Any) -> Any:
         return self._unary("tanh", x)
 
-    def exp(self, x: Any) -> Any:  # type: ignore[override]
+    def exp(self, x: Any) -> Any:
         return self._unary("exp", x)
 
     def to_float(self, k: Any, dtype: Any) -> Any:
