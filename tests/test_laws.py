@@ -96,7 +96,8 @@ def test_jax_jit_float64_matches(data):
     _close(out, ks, s, 1e-12)
 
 
-@settings(max_examples=max(EXAMPLES // 3, 20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=max(EXAMPLES // 3, 20), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_keras_ops_float32_matches(data):
     keras = pytest.importorskip("keras")

@@ -181,22 +181,23 @@ class warmup(Schedule):
         return out
 
     @cached_property
-    def _target(self) -> float:
+    def _ends(self) -> tuple[float, float]:
+        """The ramp's first value and its target ``schedule(0)``."""
         t = self.schedule(0)
-        if self.shape == "exponential" and t <= 0:
+        s0 = t / (float(self.over) + 1.0) if self.start is None else self.start
+        if self.shape == "exponential" and not (t > 0 and s0 > 0):
             raise fail(self.kind, "schedule", "must start above 0 for an exponential warmup "
-                       "(it ramps geometrically towards schedule(0))", t)
-        return t
+                       "(it ramps geometrically from start to schedule(0))", t)
+        return s0, t
 
     def _span(self) -> int | None:
         d = self.schedule.duration
         return None if d is None else int(self.over) + d
 
     def _ramp(self, k: Any, xp: Ops) -> Any:
-        t, w = self._target, float(self.over)
+        (s0, t), w = self._ends, float(self.over)
         if self.start is None and self.shape == "linear":
             return t * (k + 1.0) / (w + 1.0)
-        s0 = t / (w + 1.0) if self.start is None else self.start
         if self.shape == "linear":
             return s0 + (t - s0) * (k / w)
         if self.shape == "cosine":
