@@ -45,6 +45,8 @@ class Explanation:
 
     def _at(self, step: int | None) -> str:
         if step is None:
+            step = self.total_steps  # an open phase runs to the end of the run
+        if step is None:
             return "∞"
         if self.steps_per_epoch:
             return f"{step} ({step / self.steps_per_epoch:.4g} ep)"
@@ -112,7 +114,8 @@ def explain(s: Schedule, total_steps: int | None = None,
         last = s(stop - 1) if stop is not None and stop > start else None
         phases.append(Phase(label, start, end, s(start), last))
     d = s.duration
-    if d is not None and total_steps is not None and total_steps > d:
+    open_ended = bool(phases) and phases[-1].end is None
+    if d is not None and total_steps is not None and total_steps > d and not open_ended:
         phases.append(Phase("hold", d, total_steps, s(d), None if total_steps is None
                             else s(total_steps - 1)))
     return Explanation(s, tuple(phases), total_steps, steps_per_epoch)
