@@ -15,15 +15,9 @@ from ._schedule import (
     _repr_value,
     arg,
     cached_property,
-    check_choice,
-    check_number,
-    check_schedule,
-    check_sorted,
-    check_time,
-    check_value,
     register,
 )
-from ._time import Binding, Time, parse_time
+from ._time import Binding, Time
 from ._xp import SCALAR, Ops
 from .errors import ScheduleError, fail
 
@@ -63,29 +57,14 @@ class sequence(Schedule):
     kind = "sequence"
     _positional = 1
     schedules: Sequence[Schedule] = arg("schedules")
-    at: Sequence[Time] | None = arg("times", default=None)
+    at: Sequence[Time] | None = arg("times", default=None, strict=True, allow_empty=True)
 
     def __post_init__(self) -> None:
         kids = self.schedules
-        if isinstance(kids, Schedule) or not hasattr(kids, "__iter__"):
-            raise fail(self.kind, "schedules", "must be a list of schedules", kids)
-        kids = tuple(kids)
-        object.__setattr__(self, "schedules", kids)
-        if not kids:
-            raise fail(self.kind, "schedules", "must hold at least one schedule", [])
-        for i, c in enumerate(kids):
-            if not isinstance(c, Schedule):
-                raise fail(self.kind, f"schedules[{i}]", "must be an lrkit schedule", c)
         if self.at is not None:
-            at = self.at
-            if isinstance(at, (str, int)) or not hasattr(at, "__iter__"):
-                raise fail(self.kind, "at", "must be a list of boundaries", at)
-            at = tuple(parse_time(t, self.kind, f"at[{i}]") for i, t in enumerate(at))
-            object.__setattr__(self, "at", at)
-            if len(at) != len(kids) - 1:
+            if len(self.at) != len(kids) - 1:
                 raise fail(self.kind, "at", f"must hold len(schedules) - 1 = {len(kids) - 1} "
-                           "boundaries", list(at), "one boundary between each two children")
-            check_sorted(self, "at", at, strict=True)
+                           "boundaries", list(self.at), "one boundary between each two children")
         elif not any(c._missing for c in kids):
             for i, c in enumerate(kids[:-1]):
                 if c.duration is None:
@@ -164,10 +143,6 @@ class warmup(Schedule):
                      choices=("linear", "cosine", "exponential", "constant"))
 
     def __post_init__(self) -> None:
-        check_schedule(self, "schedule")
-        check_time(self, "over")
-        check_value(self, "start", optional=True)
-        check_choice(self, "shape")
         if self.shape == "exponential" and self.start == 0.0:
             raise fail(self.kind, "start", "must be > 0 for an exponential warmup", self.start)
 
@@ -252,18 +227,11 @@ class restarts(Schedule):
     kind = "restarts"
     _positional = 1
     schedule: Schedule = arg("schedule")
-    period_mult: float = arg("number", default=1.0)
-    peak_decay: float = arg("number", default=1.0)
-    limit: int | None = arg("int", default=None)
+    period_mult: float = arg("number", default=1.0, lo=0.0, lo_open=True)
+    peak_decay: float = arg("number", default=1.0, lo=0.0)
+    limit: int | None = arg("int", default=None, lo=1, rule="must be None or a number of cycles")
 
     def __post_init__(self) -> None:
-        check_schedule(self, "schedule")
-        check_number(self, "period_mult", lo=0.0, lo_open=True)
-        check_number(self, "peak_decay", lo=0.0)
-        if self.limit is not None and (isinstance(self.limit, bool) or
-                                       not isinstance(self.limit, int) or self.limit < 1):
-            raise fail(self.kind, "limit", "must be a whole number of cycles >= 1 or None",
-                       self.limit)
         if self.period_mult < 1 and self.limit is None:
             raise fail(self.kind, "period_mult", "< 1 shrinks the cycles towards zero length, "
                        "so it needs a limit", self.period_mult, "give limit=<number of cycles>")
@@ -326,25 +294,13 @@ class plateau(Schedule):
     kind = "plateau"
     _positional = 1
     schedule: Schedule = arg("schedule")
-    factor: float = arg("number", default=0.1)
-    patience: int = arg("int", default=10)
+    factor: float = arg("number", default=0.1, lo=0.0, lo_open=True, hi=1.0, hi_open=True)
+    patience: int = arg("int", default=10, lo=0, rule="must be a whole number of observations")
     mode: str = arg("choice", default="min", choices=("min", "max"))
-    threshold: float = arg("number", default=1e-4)
+    threshold: float = arg("number", default=1e-4, lo=0.0)
     threshold_mode: str = arg("choice", default="rel", choices=("rel", "abs"))
-    cooldown: int = arg("int", default=0)
+    cooldown: int = arg("int", default=0, lo=0, rule="must be a whole number of observations")
     min_value: float = arg("value", default=0.0)
-
-    def __post_init__(self) -> None:
-        check_schedule(self, "schedule")
-        check_number(self, "factor", lo=0.0, lo_open=True, hi=1.0, hi_open=True)
-        for name in ("patience", "cooldown"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise fail(self.kind, name, "must be a whole number of observations >= 0", v)
-        check_choice(self, "mode")
-        check_number(self, "threshold", lo=0.0)
-        check_choice(self, "threshold_mode")
-        check_value(self, "min_value")
 
     def _span(self) -> int | None:
         return self.schedule.duration
@@ -404,11 +360,7 @@ class Scale(Schedule):
 
     kind = "scale"
     schedule: Schedule = arg("schedule")
-    factor: float = arg("number")
-
-    def __post_init__(self) -> None:
-        check_schedule(self, "schedule")
-        check_number(self, "factor", lo=0.0)
+    factor: float = arg("number", lo=0.0)
 
     def _span(self) -> int | None:
         return self.schedule.duration
@@ -431,10 +383,6 @@ class Product(Schedule):
     left: Schedule = arg("schedule")
     right: Schedule = arg("schedule")
 
-    def __post_init__(self) -> None:
-        check_schedule(self, "left")
-        check_schedule(self, "right")
-
     def _span(self) -> int | None:
         a, b = self.left.duration, self.right.duration
         return None if a is None or b is None else max(a, b)
@@ -456,9 +404,6 @@ class Clip(Schedule):
     max: float | None = arg("value", default=None)
 
     def __post_init__(self) -> None:
-        check_schedule(self, "schedule")
-        check_value(self, "min", optional=True)
-        check_value(self, "max", optional=True)
         if self.min is not None and self.max is not None and self.min > self.max:
             raise fail(self.kind, "min", f"must be <= max ({self.max!r})", self.min)
 
@@ -488,11 +433,7 @@ class Stretch(Schedule):
 
     kind = "stretch"
     schedule: Schedule = arg("schedule")
-    factor: float = arg("number")
-
-    def __post_init__(self) -> None:
-        check_schedule(self, "schedule")
-        check_number(self, "factor", lo=0.0, lo_open=True)
+    factor: float = arg("number", lo=0.0, lo_open=True)
 
     def _span(self) -> int | None:
         d = self.schedule.duration
@@ -522,10 +463,6 @@ class Stepped(Schedule):
     schedule: Schedule = arg("schedule")
     every: Time = arg("time")
 
-    def __post_init__(self) -> None:
-        check_schedule(self, "schedule")
-        check_time(self, "every")
-
     def _span(self) -> int | None:
         d, e = self.schedule.duration, int(self.every)
         return None if d is None else -(-d // e) * e
@@ -550,10 +487,6 @@ class PastEnd(Schedule):
     kind = "past_end"
     schedule: Schedule = arg("schedule")
     policy: str = arg("choice", choices=_POLICIES)
-
-    def __post_init__(self) -> None:
-        check_schedule(self, "schedule")
-        check_choice(self, "policy")
 
     def _span(self) -> int | None:
         return None if self.policy == "continue" else self.schedule.duration

@@ -59,8 +59,10 @@ class Field:
 
 
 def arg(role: str, default: Any = MISSING, **meta: Any) -> Any:
-    """Declare an argument with a role (see the module docstring)."""
-    return Field(default, {"role": role, **meta})
+    """Declare an argument with a role (see the module docstring) and the metadata its check
+    reads: ``lo``/``hi`` (with ``lo_open``/``hi_open``) for numbers, ``choices``,
+    ``allow_zero`` and ``strict`` for times, ``lo`` and ``rule`` for counts."""
+    return Field(default, {"role": role, "default": default, **meta})
 
 
 class _cached_property:  # noqa: N801 - the functools name, without its lock
@@ -163,6 +165,78 @@ def check_schedule(obj: Schedule, name: str) -> None:
                    "build one with lrkit.constant(...), lrkit.cosine(...), …")
 
 
+def check_values(obj: Schedule, name: str) -> None:
+    """A list of hyperparameter values, each finite and >= 0, stored as a tuple."""
+    vals = getattr(obj, name)
+    if isinstance(vals, (str, bytes)) or not hasattr(vals, "__iter__"):
+        raise fail(obj.kind, name, "must be a list of numbers", vals)
+    out = []
+    for i, v in enumerate(vals):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
+                or v < 0:
+            raise fail(obj.kind, f"{name}[{i}]", "must be a finite number >= 0", v)
+        out.append(float(v))
+    _set(obj, name, tuple(out))
+
+
+def check_times(obj: Schedule, name: str) -> None:
+    """A list of positions, stored as a tuple, in order (``strict`` metadata: no repeats)."""
+    meta, vals = _meta(obj, name), getattr(obj, name)
+    if vals is None and meta.get("default") is None:
+        return
+    if isinstance(vals, (str, bytes, int)) or not hasattr(vals, "__iter__"):
+        raise fail(obj.kind, name, "must be a list of steps or unit strings", vals)
+    zero = bool(meta.get("allow_zero"))
+    out = tuple(parse_time(v, obj.kind, f"{name}[{i}]", allow_zero=zero)
+                for i, v in enumerate(vals))
+    _set(obj, name, out)
+    if not out and not meta.get("allow_empty"):
+        raise fail(obj.kind, name, "must hold at least one position", list(vals))
+    check_sorted(obj, name, out, strict=bool(meta.get("strict")))
+
+
+def check_int(obj: Schedule, name: str) -> None:
+    """A whole count >= the field's ``lo`` (``None`` allowed when it is the default)."""
+    meta, v = _meta(obj, name), getattr(obj, name)
+    if v is None and meta.get("default") is None:
+        return
+    if isinstance(v, bool) or not isinstance(v, int) or v < meta["lo"]:
+        raise fail(obj.kind, name, f"{meta['rule']} >= {meta['lo']}", v)
+
+
+def _check_schedules(obj: Schedule, name: str) -> None:
+    kids = getattr(obj, name)
+    if isinstance(kids, Schedule) or not hasattr(kids, "__iter__"):
+        raise fail(obj.kind, name, "must be a list of schedules", kids)
+    kids = tuple(kids)
+    _set(obj, name, kids)
+    if not kids:
+        raise fail(obj.kind, name, "must hold at least one schedule", [])
+    for i, c in enumerate(kids):
+        if not isinstance(c, Schedule):
+            raise fail(obj.kind, f"{name}[{i}]", "must be an lrkit schedule", c)
+
+
+def _check_number_field(obj: Schedule, name: str) -> None:
+    m = _meta(obj, name)
+    check_number(obj, name, lo=m.get("lo"), lo_open=m.get("lo_open", False), hi=m.get("hi"),
+                 hi_open=m.get("hi_open", False), optional=m.get("default") is None)
+
+
+_CHECKS = {
+    "value": lambda o, n: check_value(o, n, optional=_meta(o, n).get("default") is None),
+    "number": _check_number_field,
+    "time": lambda o, n: check_time(o, n, optional=_meta(o, n).get("default") is None),
+    "times": check_times,
+    "values": check_values,
+    "bool": check_bool,
+    "choice": check_choice,
+    "int": check_int,
+    "schedule": check_schedule,
+    "schedules": _check_schedules,
+}
+
+
 def check_sorted(obj: Schedule, name: str, values: tuple[Time, ...], *, strict: bool) -> None:
     """Positions in order (checked once all are steps; unit strings wait for bind)."""
     if not all(isinstance(v, int) for v in values):
@@ -202,15 +276,6 @@ class Schedule:
                 own.append(f)
                 delattr(cls, name)
         cls._fields = cls._fields + tuple(own)
-        check = cls.__dict__.get("__post_init__")
-        if check is None:
-            return
-
-        def __post_init__(self: Schedule) -> None:
-            check(self)
-            self._warm()
-
-        cls.__post_init__ = __post_init__  # type: ignore[method-assign]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         fields = self._fields
@@ -231,10 +296,15 @@ class Schedule:
                     raise TypeError(f"{self.kind}() missing required argument {f.name!r}")
                 values[f.name] = f.default
         self.__dict__.update(values)
+        for f in fields:  # each argument by its role, in order, quoting the user's value
+            check = _CHECKS.get(f.metadata["role"])
+            if check is not None:
+                check(self, f.name)
         self.__post_init__()
+        self._warm()
 
     def __post_init__(self) -> None:
-        pass
+        """Checks that involve several arguments (each one alone is checked by its role)."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"{self.kind} is immutable: cannot assign to {name!r}")

@@ -13,14 +13,9 @@ from collections.abc import Sequence
 
 from ._schedule import (
     Schedule,
-    _meta,
     arg,
-    check_bool,
-    check_choice,
     check_number,
     check_sorted,
-    check_time,
-    check_value,
     register,
 )
 from ._time import Time, parse_time
@@ -62,10 +57,6 @@ class constant(Schedule):
     value: float = arg("value")
     over: Time | None = arg("time", default=None)
 
-    def __post_init__(self) -> None:
-        check_value(self, "value")
-        check_time(self, "over", optional=True)
-
     def _span(self) -> int | None:
         return None if self.over is None else int(self.over)
 
@@ -95,11 +86,6 @@ class linear(Schedule):
     end: float = arg("value")
     over: Time = arg("time")
 
-    def __post_init__(self) -> None:
-        check_value(self, "start")
-        check_value(self, "end")
-        check_time(self, "over")
-
     _span = _span_over
 
     def _f(self, k: Any, xp: Ops) -> Any:
@@ -128,13 +114,7 @@ class cosine(Schedule):
     start: float = arg("value")
     end: float = arg("value")
     over: Time = arg("time")
-    exponent: float = arg("number", default=1.0)
-
-    def __post_init__(self) -> None:
-        check_value(self, "start")
-        check_value(self, "end")
-        check_time(self, "over")
-        check_number(self, "exponent", lo=0.0, lo_open=True)
+    exponent: float = arg("number", default=1.0, lo=0.0, lo_open=True)
 
     _span = _span_over
 
@@ -177,15 +157,8 @@ class polynomial(Schedule):
     start: float = arg("value")
     end: float = arg("value")
     over: Time = arg("time")
-    power: float = arg("number", default=1.0)
+    power: float = arg("number", default=1.0, lo=0.0, lo_open=True)
     cycle: bool = arg("bool", default=False)
-
-    def __post_init__(self) -> None:
-        check_value(self, "start")
-        check_value(self, "end")
-        check_time(self, "over")
-        check_number(self, "power", lo=0.0, lo_open=True)
-        check_bool(self, "cycle")
 
     def _span(self) -> int | None:
         return None if self.cycle else int(self.over)
@@ -222,19 +195,13 @@ class exponential(Schedule):
     kind = "exponential"
     _positional = 3
     start: float = arg("value")
-    rate: float = arg("number")
+    rate: float = arg("number", lo=0.0, lo_open=True)
     every: Time = arg("time")
     staircase: bool = arg("bool", default=False)
     begin: Time = arg("time", default=0, allow_zero=True)
     end: float | None = arg("value", default=None)
 
     def __post_init__(self) -> None:
-        check_value(self, "start")
-        check_number(self, "rate", lo=0.0, lo_open=True)
-        check_time(self, "every")
-        check_bool(self, "staircase")
-        check_time(self, "begin")
-        check_value(self, "end", optional=True)
         if self.rate > 1 and self.end is None:
             raise fail(self.kind, "end", "is required when growing (rate > 1), or the value "
                        "grows without bound", None, "give the value it should stop at")
@@ -275,15 +242,9 @@ class inverse_time(Schedule):
     kind = "inverse_time"
     _positional = 3
     start: float = arg("value")
-    rate: float = arg("number")
+    rate: float = arg("number", lo=0.0)
     every: Time = arg("time")
     staircase: bool = arg("bool", default=False)
-
-    def __post_init__(self) -> None:
-        check_value(self, "start")
-        check_number(self, "rate", lo=0.0)
-        check_time(self, "every")
-        check_bool(self, "staircase")
 
     def _f(self, k: Any, xp: Ops) -> Any:
         p = xp.floordiv(k, float(self.every)) if self.staircase else k / self.every
@@ -307,10 +268,6 @@ class inverse_sqrt(Schedule):
     start: float = arg("value")
     timescale: Time = arg("time")
 
-    def __post_init__(self) -> None:
-        check_value(self, "start")
-        check_time(self, "timescale")
-
     def _f(self, k: Any, xp: Ops) -> Any:
         return self.start / xp.sqrt(1.0 + k / self.timescale)
 
@@ -327,13 +284,8 @@ class step(Schedule):
     kind = "step"
     _positional = 3
     start: float = arg("value")
-    factor: float = arg("number")
+    factor: float = arg("number", lo=0.0, lo_open=True)
     every: Time = arg("time")
-
-    def __post_init__(self) -> None:
-        check_value(self, "start")
-        check_number(self, "factor", lo=0.0, lo_open=True)
-        check_time(self, "every")
 
     def _f(self, k: Any, xp: Ops) -> Any:
         return self.start * xp.power(self.factor, xp.floordiv(k, float(self.every)))
@@ -355,13 +307,8 @@ class multistep(Schedule):
     kind = "multistep"
     _positional = 3
     start: float = arg("value")
-    factor: float = arg("number")
-    at: Sequence[Time] = arg("times", allow_zero=True)
-
-    def __post_init__(self) -> None:
-        check_value(self, "start")
-        check_number(self, "factor", lo=0.0, lo_open=True)
-        _check_positions(self, "at", strict=False)
+    factor: float = arg("number", lo=0.0, lo_open=True)
+    at: Sequence[Time] = arg("times", allow_zero=True)  # sorted; repeats count twice
 
     def _span(self) -> int | None:
         return int(self.at[-1])
@@ -392,12 +339,10 @@ class piecewise(Schedule):
     kind = "piecewise"
     _positional = 2
     values: Sequence[float] = arg("values")  # type: ignore[assignment]
-    at: Sequence[Time] = arg("times")
+    at: Sequence[Time] = arg("times", strict=True)
 
     def __post_init__(self) -> None:
-        _check_values(self, "values")
         object.__setattr__(self, "values", _Values(self.values, self))
-        _check_positions(self, "at", strict=True)
         if len(self.values) != len(self.at) + 1:
             raise fail(self.kind, "values", f"must have len(at) + 1 = {len(self.at) + 1} "
                        "entries (one value before each boundary and one after the last)",
@@ -451,7 +396,6 @@ class interpolate(Schedule):
             raise fail(self.kind, "points", "must hold at least one point", list(pts))
         object.__setattr__(self, "points", tuple(norm))
         check_sorted(self, "points", tuple(t for t, _ in norm), strict=True)
-        check_choice(self, "shape")
 
     def _span(self) -> int | None:
         return int(self.points[-1][0])
@@ -498,13 +442,6 @@ class tanh(Schedule):
     lower: float = arg("number", default=-7.0)
     upper: float = arg("number", default=3.0)
 
-    def __post_init__(self) -> None:
-        check_value(self, "start")
-        check_value(self, "end")
-        check_time(self, "over")
-        check_number(self, "lower")
-        check_number(self, "upper")
-
     _span = _span_over
 
     def _f(self, k: Any, xp: Ops) -> Any:
@@ -544,15 +481,7 @@ class cyclic(Schedule):
     down: Time | None = arg("time", default=None)
     mode: str = arg("choice", default="triangular",
                     choices=("triangular", "triangular2", "exp_range"))
-    gamma: float = arg("number", default=1.0)
-
-    def __post_init__(self) -> None:
-        check_value(self, "low")
-        check_value(self, "high")
-        check_time(self, "up")
-        check_time(self, "down", optional=True)
-        check_choice(self, "mode")
-        check_number(self, "gamma", lo=0.0, lo_open=True, hi=1.0)
+    gamma: float = arg("number", default=1.0, lo=0.0, lo_open=True, hi=1.0)
 
     def _f(self, k: Any, xp: Ops) -> Any:
         up = float(self.up)
@@ -593,20 +522,14 @@ class one_cycle(Schedule):
     peak: float = arg("value")
     over: Time = arg("time")
     pct_start: float = arg("number", default=0.3)
-    div_factor: float = arg("number", default=25.0)
-    final_div_factor: float = arg("number", default=1e4)
+    div_factor: float = arg("number", default=25.0, lo=0.0, lo_open=True)
+    final_div_factor: float = arg("number", default=1e4, lo=0.0, lo_open=True)
     three_phase: bool = arg("bool", default=False)
     anneal: str = arg("choice", default="cos", choices=("cos", "linear"))
 
     def __post_init__(self) -> None:
-        check_value(self, "peak")
-        check_time(self, "over")
-        check_bool(self, "three_phase")
         hi = 0.5 if self.three_phase else 1.0
         check_number(self, "pct_start", lo=0.0, lo_open=True, hi=hi, hi_open=True)
-        check_number(self, "div_factor", lo=0.0, lo_open=True)
-        check_number(self, "final_div_factor", lo=0.0, lo_open=True)
-        check_choice(self, "anneal")
 
     _span = _span_over
 
@@ -644,11 +567,6 @@ class one_minus_sqrt(Schedule):
     end: float = arg("value")
     over: Time = arg("time")
 
-    def __post_init__(self) -> None:
-        check_value(self, "start")
-        check_value(self, "end")
-        check_time(self, "over")
-
     _span = _span_over
 
     def _f(self, k: Any, xp: Ops) -> Any:
@@ -675,7 +593,6 @@ class geometric(Schedule):
     def __post_init__(self) -> None:
         check_number(self, "start", lo=0.0, lo_open=True)
         check_number(self, "end", lo=0.0, lo_open=True)
-        check_time(self, "over")
 
     _span = _span_over
 
@@ -701,32 +618,3 @@ class _Values(tuple):  # type: ignore[type-arg]
 
     def __reduce__(self) -> Any:
         return (tuple, (tuple(self),))
-
-
-# --- shared checks --------------------------------------------------------------------------
-
-
-def _check_values(obj: Schedule, name: str) -> None:
-    vals = getattr(obj, name)
-    if isinstance(vals, (str, bytes)) or not hasattr(vals, "__iter__"):
-        raise fail(obj.kind, name, "must be a list of numbers", vals)
-    out = []
-    for i, v in enumerate(vals):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
-                or v < 0:
-            raise fail(obj.kind, f"{name}[{i}]", "must be a finite number >= 0", v)
-        out.append(float(v))
-    object.__setattr__(obj, name, tuple(out))
-
-
-def _check_positions(obj: Schedule, name: str, *, strict: bool) -> None:
-    allow_zero = bool(_meta(obj, name).get("allow_zero"))
-    vals = getattr(obj, name)
-    if isinstance(vals, (str, bytes, int)) or not hasattr(vals, "__iter__"):
-        raise fail(obj.kind, name, "must be a list of steps or unit strings", vals)
-    out = tuple(parse_time(v, obj.kind, f"{name}[{i}]", allow_zero=allow_zero)
-                for i, v in enumerate(vals))
-    if not out:
-        raise fail(obj.kind, name, "must hold at least one position", list(vals))
-    object.__setattr__(obj, name, out)
-    check_sorted(obj, name, out, strict=strict)
