@@ -33,8 +33,16 @@ __all__ = [
 ]
 
 
-def _span_over(s: Any) -> int:
-    return int(s.over)
+class _Anneal(Schedule):
+    """The shapes that go from ``start`` to ``end`` over ``over`` steps, then hold ``end``."""
+
+    _positional = 3
+    start: float = arg("value")
+    end: float = arg("value")
+    over: Time = arg("time")
+
+    def _span(self) -> int | None:
+        return int(self.over)
 
 
 @register
@@ -65,7 +73,7 @@ class constant(Schedule):
 
 
 @register
-class linear(Schedule):
+class linear(_Anneal):
     """A straight line from ``start`` to ``end`` over ``over`` steps, then ``end``.
 
     ``value(k) = start + (end - start) · min(k, over) / over``.
@@ -81,19 +89,13 @@ class linear(Schedule):
     """
 
     kind = "linear"
-    _positional = 3
-    start: float = arg("value")
-    end: float = arg("value")
-    over: Time = arg("time")
-
-    _span = _span_over
 
     def _f(self, k: Any, xp: Ops) -> Any:
         return self.start + (self.end - self.start) * (k / self.over)
 
 
 @register
-class cosine(Schedule):
+class cosine(_Anneal):
     """Cosine annealing from ``start`` to ``end`` over ``over`` steps, then ``end``.
 
     ``value(k) = end + (start - end) · (½ (1 + cos(π · min(k, over) / over)))^exponent``.
@@ -110,13 +112,7 @@ class cosine(Schedule):
     """
 
     kind = "cosine"
-    _positional = 3
-    start: float = arg("value")
-    end: float = arg("value")
-    over: Time = arg("time")
     exponent: float = arg("number", default=1.0, lo=0.0, lo_open=True)
-
-    _span = _span_over
 
     def _cont(self, k: Any, xp: Ops) -> Any:
         # Periodic past the end (PyTorch's CosineAnnealingLR): reduce k modulo 2·over first,
@@ -132,7 +128,7 @@ class cosine(Schedule):
 
 
 @register
-class polynomial(Schedule):
+class polynomial(_Anneal):
     """Polynomial decay from ``start`` to ``end`` over ``over`` steps (Keras ``PolynomialDecay``).
 
     ``value(k) = (start - end) · (1 - min(k, over) / over)^power + end``. With ``cycle=True`` the
@@ -153,10 +149,6 @@ class polynomial(Schedule):
     """
 
     kind = "polynomial"
-    _positional = 3
-    start: float = arg("value")
-    end: float = arg("value")
-    over: Time = arg("time")
     power: float = arg("number", default=1.0, lo=0.0, lo_open=True)
     cycle: bool = arg("bool", default=False)
 
@@ -422,7 +414,7 @@ class interpolate(Schedule):
 
 
 @register
-class tanh(Schedule):
+class tanh(_Anneal):
     """timm's tanh annealing from ``start`` to ``end`` over ``over`` steps, then ``end``.
 
     ``value(k) = end + ½ (start - end) (1 - tanh(lower · (1 - r) + upper · r))``, ``r = k/over``,
@@ -435,14 +427,8 @@ class tanh(Schedule):
     """
 
     kind = "tanh"
-    _positional = 3
-    start: float = arg("value")
-    end: float = arg("value")
-    over: Time = arg("time")
     lower: float = arg("number", default=-7.0)
     upper: float = arg("number", default=3.0)
-
-    _span = _span_over
 
     def _f(self, k: Any, xp: Ops) -> Any:
         r = k / self.over
@@ -531,7 +517,8 @@ class one_cycle(Schedule):
         hi = 0.5 if self.three_phase else 1.0
         check_number(self, "pct_start", lo=0.0, lo_open=True, hi=hi, hi_open=True)
 
-    _span = _span_over
+    def _span(self) -> int | None:
+        return int(self.over)
 
     def _anneal(self, a: float, b: float, p: Any, xp: Ops) -> Any:
         if self.anneal == "cos":
@@ -553,7 +540,7 @@ class one_cycle(Schedule):
 
 
 @register
-class one_minus_sqrt(Schedule):
+class one_minus_sqrt(_Anneal):
     """The "1-sqrt" cooldown of WSD: ``end + (start - end) · (1 - sqrt(min(k, over) / over))``.
 
     >>> s = one_minus_sqrt(1.0, 0.0, 4)
@@ -562,19 +549,13 @@ class one_minus_sqrt(Schedule):
     """
 
     kind = "one_minus_sqrt"
-    _positional = 3
-    start: float = arg("value")
-    end: float = arg("value")
-    over: Time = arg("time")
-
-    _span = _span_over
 
     def _f(self, k: Any, xp: Ops) -> Any:
         return self.end + (self.start - self.end) * (1.0 - xp.sqrt(k / self.over))
 
 
 @register
-class geometric(Schedule):
+class geometric(_Anneal):
     """Geometric (exponential) interpolation: ``start · (end / start)^(min(k, over) / over)``.
 
     Both values must be > 0. It is the ``exp`` decay of ``wsd`` and the ``exponential`` warmup.
@@ -585,16 +566,10 @@ class geometric(Schedule):
     """
 
     kind = "geometric"
-    _positional = 3
-    start: float = arg("value")
-    end: float = arg("value")
-    over: Time = arg("time")
 
     def __post_init__(self) -> None:
         check_number(self, "start", lo=0.0, lo_open=True)
         check_number(self, "end", lo=0.0, lo_open=True)
-
-    _span = _span_over
 
     def _f(self, k: Any, xp: Ops) -> Any:
         return self.start * xp.power(self.end / self.start, k / self.over)
