@@ -313,8 +313,10 @@ class plateau(Schedule):
         return {"best": None, "bad": 0, "cooldown": 0, "reductions": 0}
 
     def _better(self, a: float, best: float | None) -> bool:
+        # PyTorch's comparison, with "no best yet" as ±inf (kept as None in the state, which
+        # must stay JSON): so even the first observation fails a relative threshold of 1.
         if best is None:
-            return not math.isnan(a)
+            best = math.inf if self.mode == "min" else -math.inf
         rel, t = self.threshold_mode == "rel", self.threshold
         if self.mode == "min":
             return a < (best * (1.0 - t) if rel else best - t)
