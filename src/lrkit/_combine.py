@@ -283,6 +283,16 @@ class plateau(Schedule):
     ``patience=2`` reduces on the third), after which the count restarts and ``cooldown``
     observations are ignored. A reduced value is ``max(schedule(k)·factor^n, min_value)``.
 
+    Args:
+      schedule: the schedule to reduce.
+      factor: the multiplier per reduction, in (0, 1).
+      patience: bad observations tolerated before a reduction (reduce on ``patience + 1``).
+      mode: ``min`` (lower metric is better) or ``max``.
+      threshold: the improvement that counts, relative or absolute (``threshold_mode``).
+      threshold_mode: ``rel`` or ``abs``.
+      cooldown: observations ignored after a reduction.
+      min_value: the floor of a reduced value.
+
     >>> s = plateau(constant(1.0), factor=0.5, patience=1)
     >>> st = s.init()
     >>> for metric in [1.0, 1.0, 1.0]:

@@ -226,6 +226,12 @@ class inverse_time(Schedule):
     ``value(k) = start / (1 + rate · k / every)``, with ``floor(k / every)`` when ``staircase``.
     Infinite.
 
+    Args:
+      start: the value at step 0.
+      rate: the decay rate per ``every`` steps, >= 0.
+      every: the decay period, > 0 (1 for Keras 2's ``decay=``, which counts updates).
+      staircase: decay in whole periods.
+
     >>> s = inverse_time(1.0, 1.0, 1)
     >>> [s(k) for k in range(4)]
     [1.0, 0.5, 0.3333333333333333, 0.25]
@@ -250,6 +256,10 @@ class inverse_sqrt(Schedule):
     With ``timescale = W`` after a warmup of ``W`` steps this is Hugging Face's and timm's
     ``rsqrt`` curve.
 
+    Args:
+      start: the value at step 0.
+      timescale: the number of steps over which the value falls by ``1/sqrt(2)``, > 0.
+
     >>> s = inverse_sqrt(1.0, 1)
     >>> [s(k) for k in (0, 3, 8)]
     [1.0, 0.5, 0.3333333333333333]
@@ -267,6 +277,11 @@ class inverse_sqrt(Schedule):
 @register
 class step(Schedule):
     """Step decay: ``value(k) = start · factor^floor(k / every)`` (PyTorch ``StepLR``). Infinite.
+
+    Args:
+      start: the value at step 0.
+      factor: the multiplier applied every ``every`` steps, > 0.
+      every: the period, > 0.
 
     >>> s = step(1.0, 0.1, 3)
     >>> [s(k) for k in range(7)]
@@ -290,6 +305,11 @@ class multistep(Schedule):
     ``value(k) = start · factor^n`` with ``n`` the number of milestones ``m <= k``; a
     milestone listed twice counts twice. The milestone's own step gets the new value. The
     duration is the last milestone.
+
+    Args:
+      start: the value before the first milestone.
+      factor: the multiplier per milestone, > 0.
+      at: the milestones, sorted, >= 0 (steps or unit strings).
 
     >>> s = multistep(1.0, 0.1, [2, 4])
     >>> [s(k) for k in range(6)]
@@ -322,6 +342,10 @@ class piecewise(Schedule):
     The boundary's own step gets the new value (PyTorch/optax convention; Keras'
     ``PiecewiseConstantDecay`` switches one step later, see ``lrkit.from_keras``).
     ``len(values) == len(at) + 1``; the duration is the last boundary.
+
+    Args:
+      values: the values, one more than boundaries, each >= 0.
+      at: the boundaries, strictly increasing, > 0.
 
     >>> s = piecewise([1.0, 0.5, 0.1], [2, 4])
     >>> [s(k) for k in range(6)]
@@ -359,6 +383,10 @@ class interpolate(Schedule):
     Between ``k_i`` and ``k_{i+1}``, with ``p = (k - k_i) / (k_{i+1} - k_i)``: linear
     ``v_i + (v_{i+1} - v_i) · p``; cosine ``v_{i+1} + (v_i - v_{i+1}) · ½ (1 + cos(π p))``.
     The duration is the last point's step.
+
+    Args:
+      points: ``(step, value)`` pairs with strictly increasing steps (>= 0, or unit strings).
+      shape: ``linear`` or ``cosine`` between neighbouring points.
 
     >>> s = interpolate([(0, 0.0), (2, 1.0), (4, 0.0)])
     >>> [s(k) for k in range(6)]
@@ -420,6 +448,13 @@ class tanh(_Anneal):
     ``value(k) = end + ½ (start - end) (1 - tanh(lower · (1 - r) + upper · r))``, ``r = k/over``,
     for ``k < over``; ``end`` from ``over`` on (as timm). Note ``value(0)`` is
     ``start - (start - end)·(1 - tanh(7))/2``, about ``0.9999992 · start``, as in timm.
+
+    Args:
+      start: the value the curve starts from.
+      end: the value from step ``over`` on.
+      over: the length, > 0.
+      lower: timm's ``lb``, the tanh argument at step 0.
+      upper: timm's ``ub``, the tanh argument at step ``over``.
 
     >>> s = tanh(1.0, 0.0, 4)
     >>> [round(s(k), 5) for k in range(5)]
@@ -498,6 +533,15 @@ class one_cycle(Schedule):
     goes back to ``init`` at ``2u`` before annealing to ``final``. Phase ends are exact real
     positions (PyTorch's ``OneCycleLR`` puts them one step earlier; ``from_torch`` reproduces it).
 
+    Args:
+      peak: the highest value, reached at ``pct_start · over``.
+      over: the length, > 0.
+      pct_start: the share of ``over`` spent rising, in (0, 1) (in (0, 0.5) for three phases).
+      div_factor: ``peak / div_factor`` is the first value.
+      final_div_factor: the last value is the first one divided by this.
+      three_phase: fall back to the first value at ``2 · pct_start · over``, then anneal.
+      anneal: ``cos`` or ``linear``.
+
     >>> s = one_cycle(1.0, 10)
     >>> [round(s(k), 4) for k in (0, 3, 5)], s(10)
     ([0.04, 1.0, 0.8117], 4e-06)
@@ -543,6 +587,11 @@ class one_cycle(Schedule):
 class one_minus_sqrt(_Anneal):
     """The "1-sqrt" cooldown of WSD: ``end + (start - end) · (1 - sqrt(min(k, over) / over))``.
 
+    Args:
+      start: the value at step 0.
+      end: the value from step ``over`` on.
+      over: the length, > 0.
+
     >>> s = one_minus_sqrt(1.0, 0.0, 4)
     >>> [s(k) for k in (0, 1, 4)]
     [1.0, 0.5, 0.0]
@@ -559,6 +608,11 @@ class geometric(_Anneal):
     """Geometric (exponential) interpolation: ``start · (end / start)^(min(k, over) / over)``.
 
     Both values must be > 0. It is the ``exp`` decay of ``wsd`` and the ``exponential`` warmup.
+
+    Args:
+      start: the value at step 0, > 0.
+      end: the value from step ``over`` on, > 0.
+      over: the length, > 0.
 
     >>> s = geometric(1.0, 0.01, 2)
     >>> [s(k) for k in range(3)]
