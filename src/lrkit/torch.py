@@ -1,0 +1,354 @@
+"""PyTorch adapter: an ``LRScheduler`` that owns one hyperparameter of an optimizer.
+
+It evaluates the schedule at its counter and writes the value into the optimizer's param
+groups; it keeps no other LR state. By default the counter counts *applied* optimizer updates
+through the optimizer's step hooks, so gradient accumulation, a ``GradScaler`` that skips a
+step, or calling ``scheduler.step()`` before, after or never all give the same LR sequence.
+
+What does not live here: the schedules (``lrkit``), logging of applied values (``monitor``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch.optim.lr_scheduler import LRScheduler as _TorchLRScheduler
+
+from ._combine import plateau
+from ._schedule import Schedule
+from .config import from_config
+from .errors import ScheduleError
+
+__all__ = ["LRScheduler"]
+
+STATE_VERSION = 1
+_CLOCKS = ("optimizer", "manual")
+_ON_CHANGE = ("error", "use_new", "rescale")
+_KEY = re.compile(r"^(\w+)(?:\[(\d+)\])?$")
+_WHO = "lrkit.torch.LRScheduler"
+
+
+class LRScheduler(_TorchLRScheduler):
+    """Drive ``hyperparam`` of ``optimizer``'s param groups from lrkit schedules.
+
+    Args:
+      optimizer: a ``torch.optim.Optimizer``.
+      schedule: one schedule for every group, or a mapping from group index or group
+        ``"name"`` to a schedule (groups left out are not touched).
+      relative: multiply each group's initial value by the schedule instead of writing the
+        schedule's value itself (two groups at 1e-3 and 1e-4 keep their 10:1 ratio).
+      hyperparam: the group key to drive: ``"lr"``, ``"momentum"``, ``"weight_decay"``,
+        ``"betas[0]"``, ``"betas[1]"`` or any numeric key.
+      clock: ``"optimizer"`` counts applied updates through the optimizer's step hooks;
+        ``"manual"`` advances on ``step()`` as PyTorch's schedulers do.
+      on_change: when a checkpoint's schedule differs from this one: ``"error"``, ``"use_new"``
+        (evaluate the new schedule at the saved counter) or ``"rescale"`` (continue the new
+        schedule from the saved fraction of the run).
+      strict: raise instead of warning when something else changed a value lrkit wrote.
+      steps_per_epoch, total_steps, samples_per_step, tokens_per_step: bind schedules written
+        with units (``"5ep"``, ``"10%"``, …).
+
+    Between updates each group holds the value the next update will use.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer,
+                 schedule: Schedule | Mapping[Any, Schedule],
+                 *, relative: bool = False, hyperparam: str = "lr", clock: str = "optimizer",
+                 on_change: str = "error", strict: bool = False,
+                 steps_per_epoch: float | None = None, total_steps: int | None = None,
+                 samples_per_step: float | None = None,
+                 tokens_per_step: float | None = None) -> None:
+        # Everything is checked before anything is written to the optimizer.
+        if not isinstance(optimizer, torch.optim.Optimizer):
+            raise ScheduleError(
+                f"{_WHO}: 'optimizer' must be a torch.optim.Optimizer, got "
+                f"{type(optimizer).__name__}; pass the optimizer itself")
+        for name, v, ok in (("clock", clock, _CLOCKS), ("on_change", on_change, _ON_CHANGE)):
+            if v not in ok:
+                raise ScheduleError(f"{_WHO}: {name!r} must be one of "
+                                    f"{', '.join(map(repr, ok))}, got {v!r}")
+        key, index = _parse_key(hyperparam)
+        groups = optimizer.param_groups
+        plan = _assign(schedule, groups)
+        binding = dict(steps_per_epoch=steps_per_epoch, total_steps=total_steps,
+                       samples_per_step=samples_per_step, tokens_per_step=tokens_per_step)
+        for i, s in list(plan.items()):
+            plan[i] = _prepare(s, i, binding)
+            _read(groups[i], key, index, i, hyperparam)  # raises if the key is missing
+        initial = f"initial_{hyperparam}"
+        bases = [float(g.get(initial, _read(g, key, index, i, hyperparam)))
+                 for i, g in enumerate(groups)]
+
+        self.optimizer = optimizer
+        self.hyperparam, self._key, self._index = hyperparam, key, index
+        self.schedules: dict[int, Schedule] = plan
+        self.relative, self.clock, self.on_change, self.strict = relative, clock, on_change, strict
+        self.base_values = bases
+        self.base_lrs = list(bases)  # the name PyTorch's schedulers use
+        self.count = 0
+        self.plateau_states = {i: s.init() for i, s in plan.items() if isinstance(s, plateau)}
+        self._written: dict[int, float] = {}
+        self._step_count = 1
+        if relative:
+            for i in plan:
+                groups[i].setdefault(initial, bases[i])
+        self._write()
+        self._hooks = []
+        if clock == "optimizer":
+            self._hooks = [optimizer.register_step_pre_hook(_disable(self._before_update)),
+                           optimizer.register_step_post_hook(_disable(self._after_update))]
+
+    # -- the values ----------------------------------------------------------------------------
+
+    @property
+    def last_epoch(self) -> int:
+        """PyTorch's name for the counter."""
+        return self.count
+
+    @last_epoch.setter
+    def last_epoch(self, value: int) -> None:
+        pass  # PyTorch's base class assigns it; lrkit's counter is ``count``
+
+    def applied(self, k: int, group: int = 0) -> float:
+        """The value update ``k`` gets in ``group`` (with the current plateau state)."""
+        s = self.schedules[group]
+        v = s.value(k, self.plateau_states[group]) if isinstance(s, plateau) else s(k)
+        return v * self.base_values[group] if self.relative else v
+
+    def current(self, group: int = 0) -> float:
+        """The value the next update will use in ``group``."""
+        return self.applied(self.count, group)
+
+    def get_lr(self) -> list[float | torch.Tensor]:
+        return [self.current(i) if i in self.schedules else
+                float(_read(g, self._key, self._index, i, self.hyperparam))
+                for i, g in enumerate(self.optimizer.param_groups)]
+
+    def get_last_lr(self) -> list[float | torch.Tensor]:
+        return [float(_read(g, self._key, self._index, i, self.hyperparam))
+                for i, g in enumerate(self.optimizer.param_groups)]
+
+    def _write(self) -> None:
+        groups = self.optimizer.param_groups
+        for i in self.schedules:
+            _store(groups[i], self._key, self._index, self.current(i))
+            self._written[i] = float(_read(groups[i], self._key, self._index, i, ""))
+        self._last_lr = self.get_last_lr()
+
+    # -- the clock -----------------------------------------------------------------------------
+
+    def _before_update(self, optimizer: Any, args: Any, kwargs: Any) -> None:
+        groups = self.optimizer.param_groups
+        for i, want in self._written.items():
+            found = float(_read(groups[i], self._key, self._index, i, ""))
+            if found != want and not (math.isnan(found) and math.isnan(want)):
+                msg = (f"{_WHO}: param_groups[{i}][{self.hyperparam!r}] was changed by "
+                       f"something else: lrkit wrote {want!r} for update {self.count}, found "
+                       f"{found!r}; lrkit writes its value again. Let one scheduler own "
+                       f"{self.hyperparam!r} (strict=True makes this an error)")
+                if self.strict:
+                    raise ScheduleError(msg)
+                warnings.warn(msg, RuntimeWarning, stacklevel=2)
+        self._write()
+
+    def _after_update(self, optimizer: Any, args: Any, kwargs: Any) -> None:
+        self.count += 1
+        self._write()
+
+    def step(self, metrics: float | None = None, epoch: int | None = None) -> None:  # type: ignore[override]
+        """Feed a plateau metric (``step(metric)``) and, with ``clock="manual"``, advance.
+
+        With the default ``clock="optimizer"`` the counter follows the applied updates, so
+        calling ``step()`` before, after or instead of ``optimizer.step()`` changes nothing.
+        """
+        if epoch is not None:
+            raise ScheduleError(f"{_WHO}: step(epoch=...) is not supported: lrkit counts "
+                                "updates itself; use load_state_dict to resume")
+        self._step_count += 1
+        if metrics is not None:
+            self.observe(metrics)
+        if self.clock == "manual":
+            self.count += 1
+            self._write()
+
+    def observe(self, metric: float) -> None:
+        """Feed the monitored metric to every plateau schedule; takes effect on the next update."""
+        if not self.plateau_states:
+            raise ScheduleError(f"{_WHO}: observe() needs a plateau schedule; wrap the schedule "
+                                "as lrkit.plateau(...)")
+        for i, state in self.plateau_states.items():
+            s = self.schedules[i]
+            assert isinstance(s, plateau)
+            self.plateau_states[i] = s.observe(state, float(metric))
+        self._write()
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain data (JSON, pickle and ``torch.load(weights_only=True)`` safe)."""
+        return {
+            "lrkit": STATE_VERSION,
+            "count": self.count,
+            "hyperparam": self.hyperparam,
+            "relative": self.relative,
+            "base_values": list(self.base_values),
+            "schedules": {str(i): s.to_config() for i, s in self.schedules.items()},
+            "plateau": {str(i): dict(st) for i, st in self.plateau_states.items()},
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the counter, plateau state and base values; O(1) and exact."""
+        sd = state_dict
+        if not isinstance(sd, Mapping) or "lrkit" not in sd:
+            keys = sorted(sd) if isinstance(sd, Mapping) else type(sd).__name__
+            raise ScheduleError(f"{_WHO}: not an lrkit scheduler state (keys: {keys}); it was "
+                                "saved by another scheduler")
+        if sd["lrkit"] != STATE_VERSION:
+            raise ScheduleError(f"{_WHO}: state version {sd['lrkit']!r} is not supported by "
+                                f"this lrkit (version {STATE_VERSION})")
+        n = len(self.optimizer.param_groups)
+        if len(sd["base_values"]) != n:
+            raise ScheduleError(
+                f"{_WHO}: the state has {len(sd['base_values'])} param groups, the optimizer "
+                f"has {n}; build the optimizer with the same groups as the checkpoint")
+        saved = {int(i): from_config(c) for i, c in sd["schedules"].items()}
+        count = int(sd["count"])
+        changed = [i for i in set(saved) | set(self.schedules)
+                   if saved.get(i) != self.schedules.get(i)]
+        if changed:
+            count = self._on_change(saved, changed, count)
+        self.count = count
+        self.base_values = [float(v) for v in sd["base_values"]]
+        self.base_lrs = list(self.base_values)
+        for i, st in sd["plateau"].items():
+            if int(i) in self.plateau_states:
+                self.plateau_states[int(i)] = dict(st)
+        self._write()
+
+    def _on_change(self, saved: dict[int, Schedule], changed: list[int], count: int) -> int:
+        if self.on_change == "error":
+            diff = "; ".join(f"group {i}: checkpoint {saved.get(i)!r}, now "
+                             f"{self.schedules.get(i)!r}" for i in sorted(changed))
+            raise ScheduleError(
+                f"{_WHO}: the checkpoint's schedule differs from this scheduler's ({diff}); "
+                "pass on_change='use_new' to evaluate the new schedule at the saved step, or "
+                "'rescale' to continue it from the saved fraction of the run")
+        if self.on_change == "use_new":
+            return count
+        i = sorted(changed)[0]
+        old, new = saved.get(i), self.schedules.get(i)
+        if old is None or new is None or not old.duration or not new.duration:
+            raise ScheduleError(f"{_WHO}: on_change='rescale' needs finite schedules in the "
+                                f"checkpoint and now (group {i}: {old!r} -> {new!r})")
+        return round(count / old.duration * new.duration)
+
+    def close(self) -> None:
+        """Detach from the optimizer's step hooks."""
+        for h in self._hooks:
+            h.remove()
+        self._hooks = []
+
+
+def _disable(fn: Any) -> Any:
+    # torch.compile runs the hooks eagerly (a graph break) instead of tracing the counter,
+    # which would install a guard on it and recompile at every update.
+    return torch.compiler.disable(fn)  # type: ignore[no-untyped-call]
+
+
+def _parse_key(hyperparam: str) -> tuple[str, int | None]:
+    m = _KEY.match(hyperparam) if isinstance(hyperparam, str) else None
+    if m is None:
+        raise ScheduleError(f"{_WHO}: 'hyperparam' must be a param-group key such as 'lr', "
+                            f"'momentum' or 'betas[0]', got {hyperparam!r}")
+    return m.group(1), None if m.group(2) is None else int(m.group(2))
+
+
+def _assign(schedule: Any, groups: list[dict[str, Any]]) -> dict[int, Schedule]:
+    if isinstance(schedule, Schedule):
+        return dict.fromkeys(range(len(groups)), schedule)
+    if not isinstance(schedule, Mapping):
+        raise ScheduleError(f"{_WHO}: 'schedule' must be an lrkit schedule or a mapping from "
+                            f"group index or name to schedules, got {type(schedule).__name__}")
+    names = {str(g["name"]): i for i, g in enumerate(groups) if g.get("name") is not None}
+    out = {}
+    for ref, s in schedule.items():
+        if isinstance(ref, int) and not isinstance(ref, bool) and 0 <= ref < len(groups):
+            i = ref
+        elif isinstance(ref, str) and ref in names:
+            i = names[ref]
+        else:
+            raise ScheduleError(
+                f"{_WHO}: no param group {ref!r}; the optimizer has groups 0..{len(groups) - 1}"
+                + (f" named {sorted(names)}" if names else " (give a group a 'name' key to "
+                   "refer to it by name)"))
+        out[i] = s
+    return out
+
+
+def _prepare(given_schedule: Any, i: int, binding: dict[str, Any]) -> Schedule:
+    s = given_schedule
+    if not isinstance(s, Schedule):
+        raise ScheduleError(f"{_WHO}: the schedule for group {i} must be an lrkit schedule, got "
+                            f"{type(s).__name__}")
+    given = {k: v for k, v in binding.items() if v is not None}
+    for kind, name, v, need in s._missing:
+        if need not in given:
+            raise ScheduleError(f"{_WHO}: {kind}: {name!r} = {v!r} needs {need}; pass "
+                                f"LRScheduler(..., {need}=...) or bind the schedule first")
+    if given:
+        try:
+            s = s.bind(**given)
+        except ScheduleError as e:
+            raise ScheduleError(f"{_WHO}: {e}") from None
+    _no_nested_plateau(s, top=True)
+    return s
+
+
+def _no_nested_plateau(s: Schedule, top: bool) -> None:
+    if isinstance(s, plateau) and not top:
+        raise ScheduleError(f"{_WHO}: a plateau schedule must be the outermost one (its "
+                            "reductions apply to everything inside it); write "
+                            "lrkit.plateau(<the whole schedule>)")
+    for f in s._fields:
+        v = getattr(s, f.name)
+        for child in (v if isinstance(v, tuple) else (v,)):
+            if isinstance(child, Schedule):
+                _no_nested_plateau(child, top=False)
+
+
+def _read(group: dict[str, Any], key: str, index: int | None, i: int, shown: str) -> Any:
+    if key not in group:
+        raise ScheduleError(
+            f"{_WHO}: param_groups[{i}] has no {key!r} (it has {sorted(group)[:12]}); "
+            f"choose a hyperparam this optimizer uses")
+    v = group[key]
+    if index is not None:
+        if not isinstance(v, (tuple, list)) or index >= len(v):
+            raise ScheduleError(f"{_WHO}: param_groups[{i}][{key!r}] is {v!r}, which has no "
+                                f"element {index} ({shown!r})")
+        v = v[index]
+    if isinstance(v, torch.Tensor):
+        return v.item()
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ScheduleError(f"{_WHO}: param_groups[{i}][{shown or key!r}] is {v!r}, not a "
+                            "number lrkit can schedule")
+    return v
+
+
+def _store(group: dict[str, Any], key: str, index: int | None, value: float) -> None:
+    if index is None:
+        if isinstance(group[key], torch.Tensor):
+            group[key].fill_(value)  # in place: same tensor, dtype and device (no recompile)
+        else:
+            group[key] = value
+        return
+    old = group[key]
+    if isinstance(old[index], torch.Tensor):
+        old[index].fill_(value)
+    else:
+        group[key] = type(old)(value if j == index else v for j, v in enumerate(old))

@@ -1,0 +1,353 @@
+"""lrkit.torch.LRScheduler on real optimizers, observed with a probe that records the value
+each update actually used (an optimizer step pre-hook registered after the scheduler's)."""
+
+import io
+import json
+import pickle
+import re
+import warnings
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import schedules
+
+import lrkit
+from lrkit import ScheduleError
+
+torch = pytest.importorskip("torch")
+from lrkit.torch import LRScheduler  # noqa: E402
+
+SCHED = lrkit.warmup(lrkit.cosine(0.1, 0.001, 20), 5)
+
+
+def model_and_opt(lr=0.1, opt=torch.optim.SGD, groups=1, **kw):
+    torch.manual_seed(0)
+    m = torch.nn.Sequential(*[torch.nn.Linear(3, 3) for _ in range(groups)])
+    params = [{"params": layer.parameters()} for layer in m]
+    return m, opt(params, lr=lr, **kw)
+
+
+def probe(opt, key="lr", group=0):
+    seen = []
+
+    def record(o, args, kwargs):
+        v = o.param_groups[group][key]
+        v = v[0] if isinstance(v, tuple) else v
+        seen.append(float(v))
+
+    opt.register_step_pre_hook(record)
+    return seen
+
+
+def train(m, opt, updates, accumulate=1, scheduler=None, when="after"):
+    for i in range(updates * accumulate):
+        m(torch.randn(4, 3)).pow(2).sum().backward()
+        if (i + 1) % accumulate == 0:
+            if scheduler is not None and when == "before":
+                scheduler.step()
+            opt.step()
+            opt.zero_grad()
+            if scheduler is not None and when == "after":
+                scheduler.step()
+
+
+def plan(s, n, base=1.0):
+    return [s(k) * base for k in range(n)]
+
+
+@pytest.mark.parametrize("when", ["after", "before", "never"])
+def test_each_update_gets_its_planned_value_whatever_the_call_order(when):
+    m, opt = model_and_opt()
+    sched = LRScheduler(opt, SCHED)
+    seen = probe(opt)
+    train(m, opt, 30, scheduler=None if when == "never" else sched, when=when)
+    assert seen == plan(SCHED, 30)
+    assert sched.count == 30
+
+
+def test_gradient_accumulation_counts_updates():
+    m, opt = model_and_opt()
+    sched = LRScheduler(opt, SCHED)
+    seen = probe(opt)
+    train(m, opt, 25, accumulate=4, scheduler=sched)
+    assert sched.count == 25 and seen == plan(SCHED, 25)
+
+
+def test_skipped_grad_scaler_step_does_not_advance():
+    m, opt = model_and_opt()
+    sched = LRScheduler(opt, SCHED)
+    seen = probe(opt)
+    scaler = torch.amp.GradScaler("cpu")
+    for i in range(10):
+        loss = m(torch.randn(4, 3)).pow(2).sum()
+        if i == 4:
+            loss = loss * float("inf")  # inf gradients: the scaler skips this update
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        opt.zero_grad()
+        sched.step()
+    assert sched.count == 9 and seen == plan(SCHED, 9)
+
+
+def test_between_updates_the_group_holds_the_next_value():
+    m, opt = model_and_opt()
+    sched = LRScheduler(opt, SCHED)
+    assert opt.param_groups[0]["lr"] == SCHED(0) == sched.current()
+    train(m, opt, 7)
+    assert opt.param_groups[0]["lr"] == SCHED(7) == sched.get_last_lr()[0] == sched.current()
+    assert sched.applied(3) == SCHED(3)
+
+
+def test_manual_clock_advances_on_step():
+    m, opt = model_and_opt()
+    sched = LRScheduler(opt, SCHED, clock="manual")
+    seen = probe(opt)
+    train(m, opt, 5, scheduler=sched)
+    train(m, opt, 2)  # updates without step(): the value stays
+    assert seen == plan(SCHED, 5) + [SCHED(5)] * 2
+
+
+def test_relative_keeps_the_ratio_between_groups():
+    torch.manual_seed(0)
+    m = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Linear(3, 3))
+    opt = torch.optim.SGD([{"params": m[0].parameters(), "lr": 1e-3},
+                           {"params": m[1].parameters(), "lr": 1e-4}])
+    s = lrkit.warmup(lrkit.cosine(1.0, 0.0, 20), 5)
+    sched = LRScheduler(opt, s, relative=True)
+    a, b = probe(opt, group=0), probe(opt, group=1)
+    train(m, opt, 20)
+    assert a == plan(s, 20, 1e-3) and b == plan(s, 20, 1e-4)
+    assert all(x == pytest.approx(10 * y) for x, y in zip(a, b))
+    assert sched.base_lrs == [1e-3, 1e-4]
+
+
+def test_per_group_schedules_by_index_and_name():
+    torch.manual_seed(0)
+    m = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Linear(3, 3), torch.nn.Linear(3, 3))
+    opt = torch.optim.SGD([{"params": m[0].parameters(), "name": "backbone"},
+                           {"params": m[1].parameters()},
+                           {"params": m[2].parameters(), "lr": 0.5}], lr=0.1)
+    head = lrkit.constant(0.2, over=3) >> lrkit.constant(0.02)
+    LRScheduler(opt, {"backbone": SCHED, 1: head})
+    seen = [probe(opt, group=i) for i in range(3)]
+    train(m, opt, 6)
+    assert seen[0] == plan(SCHED, 6) and seen[1] == plan(head, 6) and seen[2] == [0.5] * 6
+
+
+def test_other_hyperparameters_and_two_schedulers_on_one_optimizer():
+    m, opt = model_and_opt(opt=torch.optim.SGD, momentum=0.9, weight_decay=1e-4)
+    lr = lrkit.one_cycle(1.0, 20)
+    mom = lrkit.cyclic(0.95, 0.85, 6, down=14)           # inverse momentum over the cycle
+    wd = lrkit.linear(1e-4, 1e-3, 20)
+    LRScheduler(opt, lr)
+    LRScheduler(opt, mom, hyperparam="momentum")
+    LRScheduler(opt, wd, hyperparam="weight_decay")
+    seen = {k: probe(opt, key=k) for k in ("lr", "momentum", "weight_decay")}
+    train(m, opt, 20)
+    assert seen["lr"] == plan(lr, 20) and seen["momentum"] == plan(mom, 20)
+    assert seen["weight_decay"] == plan(wd, 20)
+
+
+def test_betas():
+    m, opt = model_and_opt(opt=torch.optim.Adam, betas=(0.9, 0.999))
+    b1 = lrkit.linear(0.95, 0.85, 10)
+    LRScheduler(opt, b1, hyperparam="betas[0]")
+    seen = probe(opt, key="betas")
+    train(m, opt, 10)
+    assert seen == plan(b1, 10)
+    assert opt.param_groups[0]["betas"][1] == 0.999
+
+
+def test_tensor_lr_is_written_in_place():
+    m, opt = model_and_opt(lr=torch.tensor(0.1, dtype=torch.float64))
+    lr_tensor = opt.param_groups[0]["lr"]
+    LRScheduler(opt, SCHED)
+    train(m, opt, 8)
+    assert opt.param_groups[0]["lr"] is lr_tensor and lr_tensor.dtype == torch.float64
+    assert lr_tensor.item() == SCHED(8)
+
+
+def test_compiled_optimizer_step_does_not_recompile():
+    import torch._dynamo
+
+    def run(compiled):
+        torch._dynamo.reset()
+        torch._dynamo.utils.counters.clear()
+        torch.manual_seed(0)
+        m = torch.nn.Linear(8, 4)
+        opt = torch.optim.Adam(m.parameters(), lr=torch.tensor(0.01))
+        s = lrkit.plateau(lrkit.warmup(lrkit.cosine(0.01, 1e-4, 90), 10), factor=0.5,
+                          patience=0)
+        sched = LRScheduler(opt, s)
+        step = torch.compile(opt.step) if compiled else opt.step
+        data = torch.randn(110, 16, 8)
+        for i in range(110):
+            m(data[i]).pow(2).mean().backward()
+            step()
+            opt.zero_grad()
+            if i in (50, 51):
+                sched.observe(1.0)   # the second is not an improvement: one reduction
+        frames = torch._dynamo.utils.counters["stats"]["unique_graphs"]
+        return [p.detach().clone() for p in m.parameters()], sched, frames
+
+    eager, sched_e, _ = run(False)
+    compiled, sched_c, graphs = run(True)
+    assert sched_c.plateau_states[0]["reductions"] == 1 and sched_c.count == 110
+    for a, b in zip(eager, compiled):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    assert graphs == 1, f"{graphs} graphs compiled for 110 updates"  # once, no recompiles
+
+
+def test_plateau_through_observe_and_step_metric():
+    m, opt = model_and_opt()
+    s = lrkit.plateau(lrkit.warmup(lrkit.constant(0.1), 2), factor=0.5, patience=1)
+    sched = LRScheduler(opt, s)
+    seen = probe(opt)
+    for metric in [1.0, 0.9, 0.9, 0.9, 0.9]:       # bad at the 3rd and 4th: one reduction
+        train(m, opt, 2)
+        sched.step(metric)
+    assert sched.plateau_states[0]["reductions"] == 1
+    assert seen[:2] == plan(s, 2) and seen[-1] == 0.05
+    sd = sched.state_dict()
+    m2, opt2 = model_and_opt()
+    sched2 = LRScheduler(opt2, s)
+    sched2.load_state_dict(sd)
+    assert opt2.param_groups[0]["lr"] == 0.05 and sched2.plateau_states == sched.plateau_states
+
+
+def test_state_dict_is_plain_data():
+    m, opt = model_and_opt()
+    sched = LRScheduler(opt, lrkit.plateau(SCHED))
+    train(m, opt, 4)
+    sd = sched.state_dict()
+    assert json.loads(json.dumps(sd)) == sd
+    assert pickle.loads(pickle.dumps(sd)) == sd
+    buf = io.BytesIO()
+    torch.save(sd, buf)
+    buf.seek(0)
+    assert torch.load(buf, weights_only=True) == sd
+
+
+def _run_and_resume(s, k, scheduler_first, n=12, **kw):
+    m, opt = model_and_opt()
+    sched = LRScheduler(opt, s, **kw)
+    train(m, opt, k)
+    ckpt = {"opt": opt.state_dict(), "sched": sched.state_dict()}
+    m2, opt2 = model_and_opt()
+    if scheduler_first:
+        sched2 = LRScheduler(opt2, s, **kw)
+        sched2.load_state_dict(ckpt["sched"])
+        opt2.load_state_dict(ckpt["opt"])
+    else:
+        opt2.load_state_dict(ckpt["opt"])
+        sched2 = LRScheduler(opt2, s, **kw)
+        sched2.load_state_dict(ckpt["sched"])
+    seen = probe(opt2)
+    train(m2, opt2, n)
+    return seen, sched2
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(schedules, st.integers(0, 60), st.booleans(), st.booleans())
+def test_resume_is_exact(s, k, scheduler_first, relative):
+    seen, sched2 = _run_and_resume(s, k, scheduler_first, relative=relative)
+    base = 0.1 if relative else 1.0
+    assert seen == [s(j) * base for j in range(k, k + 12)]
+    assert sched2.count == k + 12
+
+
+def test_changed_schedule_on_resume():
+    old, new = lrkit.cosine(0.1, 0.0, 100), lrkit.cosine(0.1, 0.0, 200)
+    m, opt = model_and_opt()
+    sched = LRScheduler(opt, old)
+    train(m, opt, 50)
+    sd = sched.state_dict()
+    with pytest.raises(ScheduleError, match=r"differs from this scheduler's \(group 0: "
+                       r"checkpoint cosine\(0.1, 0.0, 100\), now cosine\(0.1, 0.0, 200\)\); "
+                       r"pass on_change='use_new'"):
+        LRScheduler(model_and_opt()[1], new).load_state_dict(sd)
+    use_new = LRScheduler(model_and_opt()[1], new, on_change="use_new")
+    use_new.load_state_dict(sd)
+    assert use_new.count == 50 and use_new.current() == new(50)
+    rescale = LRScheduler(model_and_opt()[1], new, on_change="rescale")
+    rescale.load_state_dict(sd)
+    assert rescale.count == 100 and rescale.current() == new(100) == old(50)
+
+
+def test_one_owner_warns_or_raises():
+    m, opt = model_and_opt()
+    LRScheduler(opt, SCHED)
+    opt.param_groups[0]["lr"] = 0.5
+    with pytest.warns(RuntimeWarning, match=re.escape(
+            f"param_groups[0]['lr'] was changed by something else: lrkit wrote {SCHED(0)!r} "
+            "for update 0, found 0.5; lrkit writes its value again")):
+        train(m, opt, 1)
+    m, opt = model_and_opt()
+    LRScheduler(opt, SCHED, strict=True)
+    opt.param_groups[0]["lr"] = 0.5
+    with pytest.raises(ScheduleError, match="was changed by something else"):
+        train(m, opt, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m, opt = model_and_opt()
+        LRScheduler(opt, SCHED)
+        train(m, opt, 3)
+
+
+BAD = [
+    (lambda opt: LRScheduler("sgd", SCHED),
+     "lrkit.torch.LRScheduler: 'optimizer' must be a torch.optim.Optimizer, got str; pass the "
+     "optimizer itself"),
+    (lambda opt: LRScheduler(opt, {3: SCHED}),
+     "lrkit.torch.LRScheduler: no param group 3; the optimizer has groups 0..0 (give a group a "
+     "'name' key to refer to it by name)"),
+    (lambda opt: LRScheduler(opt, {"head": SCHED}),
+     "lrkit.torch.LRScheduler: no param group 'head'; the optimizer has groups 0..0 (give a "
+     "group a 'name' key to refer to it by name)"),
+    (lambda opt: LRScheduler(opt, SCHED, hyperparam="betas[0]"),
+     "lrkit.torch.LRScheduler: param_groups[0] has no 'betas'"),
+    (lambda opt: LRScheduler(opt, lrkit.cosine(0.1, 0.0, "5ep")),
+     "lrkit.torch.LRScheduler: cosine: 'over' = '5ep' needs steps_per_epoch; pass "
+     "LRScheduler(..., steps_per_epoch=...) or bind the schedule first"),
+    (lambda opt: LRScheduler(opt, lambda k: 0.1),
+     "lrkit.torch.LRScheduler: 'schedule' must be an lrkit schedule or a mapping from group "
+     "index or name to schedules, got function"),
+    (lambda opt: LRScheduler(opt, lrkit.warmup(lrkit.plateau(lrkit.constant(0.1)), 5)),
+     "lrkit.torch.LRScheduler: a plateau schedule must be the outermost one"),
+    (lambda opt: LRScheduler(opt, SCHED, clock="epoch"),
+     "lrkit.torch.LRScheduler: 'clock' must be one of 'optimizer', 'manual', got 'epoch'"),
+    (lambda opt: LRScheduler(opt, SCHED).load_state_dict({"last_epoch": 3}),
+     "lrkit.torch.LRScheduler: not an lrkit scheduler state (keys: ['last_epoch']); it was "
+     "saved by another scheduler"),
+    (lambda opt: LRScheduler(opt, SCHED).load_state_dict(
+        {**LRScheduler(model_and_opt(groups=2)[1], SCHED).state_dict()}),
+     "lrkit.torch.LRScheduler: the state has 2 param groups, the optimizer has 1"),
+    (lambda opt: LRScheduler(opt, SCHED).load_state_dict({"lrkit": 99}),
+     "lrkit.torch.LRScheduler: state version 99 is not supported"),
+    (lambda opt: LRScheduler(opt, SCHED).observe(1.0),
+     "lrkit.torch.LRScheduler: observe() needs a plateau schedule"),
+]
+
+
+CONSTRUCTOR_ERRORS = 8   # the first entries fail in the constructor, the rest after it
+
+
+@pytest.mark.parametrize("i", range(len(BAD)))
+def test_bad_input(i):
+    build, message = BAD[i]
+    m, opt = model_and_opt()
+    before = [dict(g) for g in opt.param_groups]
+    with pytest.raises(ScheduleError) as info:
+        build(opt)
+    assert str(info.value).startswith(message)
+    if i < CONSTRUCTOR_ERRORS:
+        assert [dict(g) for g in opt.param_groups] == before   # nothing written
+
+
+def test_units_bound_by_the_scheduler():
+    m, opt = model_and_opt()
+    s = lrkit.warmup(lrkit.cosine(0.1, 0.0, "90%"), "10%")
+    sched = LRScheduler(opt, s, total_steps=50)
+    assert sched.schedules[0] == s.bind(total_steps=50)
