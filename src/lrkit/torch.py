@@ -130,7 +130,14 @@ class LRScheduler(_TorchLRScheduler):
                 for i, g in enumerate(self.optimizer.param_groups)]
 
     def get_last_lr(self) -> list[float | torch.Tensor]:
-        return [float(_read(g, self._key, self._index, i, self.hyperparam))
+        """The values the most recent update used (before any update: the first one's).
+
+        This is what Hugging Face's Trainer logs as the update's ``learning_rate``; the value
+        the *next* update will use is ``current()``, and the optimizer's groups hold it.
+        """
+        k = max(self.count - 1, 0)
+        return [self.applied(k, i) if i in self.schedules else
+                float(_read(g, self._key, self._index, i, self.hyperparam))
                 for i, g in enumerate(self.optimizer.param_groups)]
 
     def _write(self) -> None:
@@ -138,7 +145,7 @@ class LRScheduler(_TorchLRScheduler):
         for i in self.schedules:
             _store(groups[i], self._key, self._index, self.current(i))
             self._written[i] = float(_read(groups[i], self._key, self._index, i, ""))
-        self._last_lr = self.get_last_lr()
+        self._last_lr = self.get_last_lr()  # PyTorch's attribute, read by some loggers
 
     # -- the clock -----------------------------------------------------------------------------
 

@@ -1,0 +1,197 @@
+"""lrkit.torch.LRScheduler inside real training frameworks (CPU, tiny models): Lightning,
+Hugging Face Trainer, Accelerate and torch.distributed (2 processes, gloo)."""
+
+import csv
+import os
+import socket
+
+import pytest
+
+import lrkit
+
+torch = pytest.importorskip("torch")
+from lrkit.torch import LRScheduler  # noqa: E402
+
+SCHED = lrkit.warmup(lrkit.cosine(0.1, 1e-3, 30), 6)
+PLAN = [SCHED(k) for k in range(60)]
+
+
+def probe(opt):
+    seen = []
+    opt.register_step_pre_hook(lambda o, a, k: seen.append(float(o.param_groups[0]["lr"])))
+    return seen
+
+
+def data(n=64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 4, generator=g)
+    return x, x.sum(1, keepdim=True)
+
+
+# --- Lightning ----------------------------------------------------------------------------------
+
+def _lightning_module(interval, seen):
+    L = pytest.importorskip("lightning")
+
+    class Tiny(L.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.net = torch.nn.Linear(4, 1)
+
+        def training_step(self, batch, _):
+            x, y = batch
+            return torch.nn.functional.mse_loss(self.net(x), y)
+
+        def configure_optimizers(self):
+            opt = torch.optim.SGD(self.parameters(), lr=0.1)
+            sched = LRScheduler(opt, SCHED)
+            opt.register_step_pre_hook(
+                lambda o, a, k: seen.append(float(o.param_groups[0]["lr"])))
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": interval}}
+
+    return L, Tiny()
+
+
+def _loader():
+    x, y = data()
+    return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=8)
+
+
+@pytest.mark.parametrize("interval", ["step", "epoch"])
+def test_lightning_runs_the_planned_sequence_and_the_monitor_logs_it(tmp_path, interval):
+    seen = []
+    L, module = _lightning_module(interval, seen)
+    from lightning.pytorch.callbacks import LearningRateMonitor
+    from lightning.pytorch.loggers import CSVLogger
+
+    trainer = L.Trainer(max_steps=20, accelerator="cpu", logger=CSVLogger(tmp_path),
+                        callbacks=[LearningRateMonitor(logging_interval="step")],
+                        enable_checkpointing=False, enable_progress_bar=False,
+                        enable_model_summary=False, log_every_n_steps=1)
+    trainer.fit(module, _loader())
+    assert seen == PLAN[:20]
+    with open(os.path.join(trainer.logger.log_dir, "metrics.csv")) as f:
+        rows = [r for r in csv.DictReader(f) if r.get("lr-SGD")]
+    logged = {int(r["step"]): float(r["lr-SGD"]) for r in rows}
+    assert logged and all(v == PLAN[step] for step, v in logged.items())
+
+
+def test_lightning_resume_continues_the_sequence(tmp_path):
+    seen = []
+    L, module = _lightning_module("step", seen)
+    kw = dict(accelerator="cpu", logger=False, enable_progress_bar=False,
+              enable_model_summary=False, default_root_dir=tmp_path)
+    trainer = L.Trainer(max_steps=13, **kw)
+    trainer.fit(module, _loader())
+    ckpt = tmp_path / "mid.ckpt"
+    trainer.save_checkpoint(ckpt)
+    seen2 = []
+    L, module2 = _lightning_module("step", seen2)
+    L.Trainer(max_steps=25, **kw).fit(module2, _loader(), ckpt_path=str(ckpt))
+    assert seen == PLAN[:13] and seen2 == PLAN[13:25]
+
+
+# --- Hugging Face Trainer ------------------------------------------------------------------------
+
+class _HFModel(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Linear(4, 1)
+
+    def forward(self, x, labels=None):
+        out = self.net(x)
+        return {"loss": torch.nn.functional.mse_loss(out, labels), "logits": out}
+
+
+def test_hugging_face_trainer_logs_the_update_it_describes(tmp_path):
+    transformers = pytest.importorskip("transformers")
+    x, y = data(n=4 * 4 * 12)
+    ds = [{"x": a, "labels": b} for a, b in zip(x, y)]
+    model = _HFModel()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = LRScheduler(opt, SCHED)
+    seen = probe(opt)
+    args = transformers.TrainingArguments(
+        output_dir=str(tmp_path), max_steps=12, per_device_train_batch_size=4,
+        gradient_accumulation_steps=4, logging_steps=1, report_to=[], use_cpu=True,
+        save_strategy="no", disable_tqdm=True)
+    trainer = transformers.Trainer(model=model, args=args, train_dataset=ds,
+                                   optimizers=(opt, sched))
+    trainer.train()
+    assert sched.count == 12 and seen == PLAN[:12]
+    logged = {e["step"]: e["learning_rate"] for e in trainer.state.log_history
+              if "learning_rate" in e}
+    # The entry for global step g describes update g - 1, the one just applied.
+    assert logged and all(v == PLAN[g - 1] for g, v in logged.items())
+
+
+# --- Accelerate ------------------------------------------------------------------------------------
+
+def test_accelerate_with_gradient_accumulation():
+    accelerate = pytest.importorskip("accelerate")
+    acc = accelerate.Accelerator(gradient_accumulation_steps=4, cpu=True)
+    model = torch.nn.Linear(4, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = LRScheduler(opt, SCHED)
+    seen = probe(opt)
+    x, y = data(n=8 * 40)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=8)
+    model, opt, loader, sched = acc.prepare(model, opt, loader, sched)
+    for xb, yb in loader:
+        with acc.accumulate(model):
+            acc.backward(torch.nn.functional.mse_loss(model(xb), yb))
+            opt.step()
+            sched.step()
+            opt.zero_grad()
+    assert seen == PLAN[:10]
+
+
+# --- torch.distributed --------------------------------------------------------------------------
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ddp_worker(rank, world, port, out, ckpt, resume):
+    import torch.distributed as dist
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    torch.manual_seed(0)
+    model = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(4, 1))
+    per_rank = 16
+    peak = lrkit.scale_lr(0.1, world * per_rank, 16)
+    s = lrkit.warmup(lrkit.cosine(peak, 0.0, "3200 samples"), "320 samples")
+    opt = torch.optim.SGD(model.parameters(), lr=peak)
+    sched = LRScheduler(opt, s, samples_per_step=world * per_rank, on_change="rescale")
+    if resume:
+        sched.load_state_dict(torch.load(ckpt, weights_only=True))
+    seen = probe(opt)
+    g = torch.Generator().manual_seed(rank)
+    for _ in range(10):
+        x = torch.randn(per_rank, 4, generator=g)
+        torch.nn.functional.mse_loss(model(x), x.sum(1, keepdim=True)).backward()
+        opt.step()
+        opt.zero_grad()
+    if rank == 0 and not resume:
+        torch.save(sched.state_dict(), ckpt)
+    torch.save({"seen": seen, "count": sched.count, "peak": peak}, f"{out}.{rank}")
+    dist.destroy_process_group()
+
+
+def test_ddp_ranks_agree_and_resume_at_another_world_size_in_sample_space(tmp_path):
+    import torch.multiprocessing as mp
+
+    out, ckpt = str(tmp_path / "seen"), str(tmp_path / "sched.pt")
+    mp.spawn(_ddp_worker, args=(2, _free_port(), out, ckpt, False), nprocs=2, join=True)
+    r0, r1 = (torch.load(f"{out}.{r}") for r in (0, 1))
+    assert r0["seen"] == r1["seen"] and r0["peak"] == lrkit.scale_lr(0.1, 32, 16) == 0.2
+    two = lrkit.warmup(lrkit.cosine(0.2, 0.0, 100), 10)          # 3200 / 32 samples per step
+    assert r0["seen"] == [two(k) for k in range(10)]
+    mp.spawn(_ddp_worker, args=(1, _free_port(), out, ckpt, True), nprocs=1, join=True)
+    r = torch.load(f"{out}.0")
+    one = lrkit.warmup(lrkit.cosine(0.1, 0.0, 200), 20)           # 3200 / 16 samples per step
+    # 10 updates of 32 samples = 320 samples = update 20 at 16 samples per step.
+    assert r["seen"] == [one(k) for k in range(20, 30)] and r["count"] == 30
