@@ -282,9 +282,10 @@ def test_one_owner_warns_or_raises():
     LRScheduler(opt, SCHED)
     opt.param_groups[0]["lr"] = 0.5
     with pytest.warns(RuntimeWarning, match=re.escape(
-            f"param_groups[0]['lr'] was changed by something else: lrkit wrote {SCHED(0)!r} "
-            "for update 0, found 0.5; lrkit writes its value again")):
+            "param_groups[0]['lr'] was changed by something else: update 0 used 0.5 where "
+            f"lrkit planned {SCHED(0)!r}; lrkit writes its value again")):
         train(m, opt, 1)
+    assert opt.param_groups[0]["lr"] == SCHED(1)
     m, opt = model_and_opt()
     LRScheduler(opt, SCHED, strict=True)
     opt.param_groups[0]["lr"] = 0.5

@@ -21,6 +21,7 @@ from torch.optim.lr_scheduler import LRScheduler as _TorchLRScheduler
 
 from ._combine import plateau
 from ._schedule import Schedule
+from ._xp import SCALAR
 from .config import from_config
 from .errors import ScheduleError
 
@@ -92,7 +93,12 @@ class LRScheduler(_TorchLRScheduler):
         self.base_lrs = list(bases)  # the name PyTorch's schedulers use
         self.count = 0
         self.plateau_states = {i: s.init() for i, s in plan.items() if isinstance(s, plateau)}
-        self._written: dict[int, float] = {}
+        self._written: dict[int, float] = {}  # what lrkit last wrote, to notice other writers
+        kinds = {id(s) for s in plan.values()}
+        one = next(iter(plan.values())) if plan else None
+        # One schedule, absolute values, a plain key: the fast path of _after_update.
+        self._shared = one if (len(kinds) == 1 and not relative and index is None
+                               and not isinstance(one, plateau)) else None
         self._step_count = 1
         if relative:
             for i in plan:
@@ -100,8 +106,7 @@ class LRScheduler(_TorchLRScheduler):
         self._write()
         self._hooks = []
         if clock == "optimizer":
-            self._hooks = [optimizer.register_step_pre_hook(_disable(self._before_update)),
-                           optimizer.register_step_post_hook(_disable(self._after_update))]
+            self._hooks = [optimizer.register_step_post_hook(_eager(self._after_update))]
 
     # -- the values ----------------------------------------------------------------------------
 
@@ -116,13 +121,17 @@ class LRScheduler(_TorchLRScheduler):
 
     def applied(self, k: int, group: int = 0) -> float:
         """The value update ``k`` gets in ``group`` (with the current plateau state)."""
-        s = self.schedules[group]
-        v = s.value(k, self.plateau_states[group]) if isinstance(s, plateau) else s(k)
-        return v * self.base_values[group] if self.relative else v
+        return float(self._value(group, self.schedules[group], float(k)))
 
     def current(self, group: int = 0) -> float:
         """The value the next update will use in ``group``."""
         return self.applied(self.count, group)
+
+    def _value(self, i: int, s: Schedule, k: float) -> float:
+        v: float = s._at(k, SCALAR)
+        if isinstance(s, plateau):
+            v = s.apply(v, self.plateau_states[i])
+        return v * self.base_values[i] if self.relative else v
 
     def get_lr(self) -> list[float | torch.Tensor]:
         return [self.current(i) if i in self.schedules else
@@ -140,32 +149,67 @@ class LRScheduler(_TorchLRScheduler):
                 float(_read(g, self._key, self._index, i, self.hyperparam))
                 for i, g in enumerate(self.optimizer.param_groups)]
 
+    @property
+    def _last_lr(self) -> list[float | torch.Tensor]:  # PyTorch's attribute, read by loggers
+        return self.get_last_lr()
+
+    @_last_lr.setter
+    def _last_lr(self, value: Any) -> None:
+        pass
+
     def _write(self) -> None:
-        groups = self.optimizer.param_groups
-        for i in self.schedules:
-            _store(groups[i], self._key, self._index, self.current(i))
-            self._written[i] = float(_read(groups[i], self._key, self._index, i, ""))
-        self._last_lr = self.get_last_lr()  # PyTorch's attribute, read by some loggers
+        """Write the next update's value into every scheduled group (the hot path)."""
+        groups, key, index, k = self.optimizer.param_groups, self._key, self._index, float(self.count)
+        shared: dict[int, float] = {}
+        for i, s in self.schedules.items():
+            if isinstance(s, plateau) or self.relative:
+                v = self._value(i, s, k)
+            else:  # one evaluation for the groups that share a schedule
+                v = shared.get(id(s)) or shared.setdefault(id(s), s._at(k, SCALAR))
+            g = groups[i]
+            if index is None and not isinstance(g[key], torch.Tensor):
+                g[key] = self._written[i] = v
+            else:
+                _store(g, key, index, v)
+                self._written[i] = float(_read(g, key, index, i, ""))
 
     # -- the clock -----------------------------------------------------------------------------
 
-    def _before_update(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        groups = self.optimizer.param_groups
-        for i, want in self._written.items():
-            found = float(_read(groups[i], self._key, self._index, i, ""))
-            if found != want and not (math.isnan(found) and math.isnan(want)):
-                msg = (f"{_WHO}: param_groups[{i}][{self.hyperparam!r}] was changed by "
-                       f"something else: lrkit wrote {want!r} for update {self.count}, found "
-                       f"{found!r}; lrkit writes its value again. Let one scheduler own "
-                       f"{self.hyperparam!r} (strict=True makes this an error)")
-                if self.strict:
-                    raise ScheduleError(msg)
-                warnings.warn(msg, RuntimeWarning, stacklevel=2)
+    def _after_update(self, optimizer: Any, args: Any, kwargs: Any) -> None:
+        groups, key, written = self.optimizer.param_groups, self._key, self._written
+        self.count += 1
+        shared = self._shared
+        if shared is not None:  # the common case, spelled out: it runs at every update
+            v = shared._at(float(self.count), SCALAR)
+            for i, want in written.items():
+                g = groups[i]
+                found = g[key]
+                if found.__class__ is float:
+                    if found != want:
+                        self._not_the_owner(i, want, found)
+                    g[key] = written[i] = v
+                    continue
+                self._check_owner(i, want)
+                _store(g, key, None, v)
+                written[i] = float(_read(g, key, None, i, ""))
+            return
+        for i, want in written.items():
+            self._check_owner(i, want)
         self._write()
 
-    def _after_update(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        self.count += 1
-        self._write()
+    def _check_owner(self, i: int, want: float) -> None:
+        found = float(_read(self.optimizer.param_groups[i], self._key, self._index, i, ""))
+        if found != want and not (math.isnan(found) and math.isnan(want)):
+            self._not_the_owner(i, want, found)
+
+    def _not_the_owner(self, i: int, want: float, found: float) -> None:
+        msg = (f"{_WHO}: param_groups[{i}][{self.hyperparam!r}] was changed by something "
+               f"else: update {self.count - 1} used {found!r} where lrkit planned {want!r}; lrkit "
+               f"writes its value again. Let one scheduler own {self.hyperparam!r} "
+               "(strict=True makes this an error)")
+        if self.strict:
+            raise ScheduleError(msg)
+        warnings.warn(msg, RuntimeWarning, stacklevel=3)
 
     def step(self, metrics: float | None = None, epoch: int | None = None) -> None:  # type: ignore[override]
         """Feed a plateau metric (``step(metric)``) and, with ``clock="manual"``, advance.
@@ -261,10 +305,19 @@ class LRScheduler(_TorchLRScheduler):
         self._hooks = []
 
 
-def _disable(fn: Any) -> Any:
-    # torch.compile runs the hooks eagerly (a graph break) instead of tracing the counter,
-    # which would install a guard on it and recompile at every update.
-    return torch.compiler.disable(fn)  # type: ignore[no-untyped-call]
+def _eager(fn: Any) -> Any:
+    # Under torch.compile the hook runs eagerly (a graph break) instead of being traced, which
+    # would install a guard on the counter and recompile at every update. Outside compilation
+    # it is called directly, without the cost of a disabled-dynamo wrapper.
+    disabled = torch.compiler.disable(fn)  # type: ignore[no-untyped-call]
+
+    def hook(optimizer: Any, args: Any, kwargs: Any) -> None:
+        if torch.compiler.is_dynamo_compiling():
+            disabled(optimizer, args, kwargs)
+        else:
+            fn(optimizer, args, kwargs)
+
+    return hook
 
 
 def _parse_key(hyperparam: str) -> tuple[str, int | None]:
