@@ -125,7 +125,7 @@ def test_hugging_face_trainer_logs_the_update_it_describes(tmp_path):
     assert logged and all(v == PLAN[g - 1] for g, v in logged.items())
 
 
-# --- Accelerate ------------------------------------------------------------------------------------
+# --- Accelerate ---------------------------------------------------------------------------------
 
 def test_accelerate_with_gradient_accumulation():
     accelerate = pytest.importorskip("accelerate")

@@ -159,7 +159,8 @@ class LRScheduler(_TorchLRScheduler):
 
     def _write(self) -> None:
         """Write the next update's value into every scheduled group (the hot path)."""
-        groups, key, index, k = self.optimizer.param_groups, self._key, self._index, float(self.count)
+        groups, key, index = self.optimizer.param_groups, self._key, self._index
+        k = float(self.count)
         shared: dict[int, float] = {}
         for i, s in self.schedules.items():
             if isinstance(s, plateau) or self.relative:
