@@ -80,7 +80,8 @@ def extend(children):
     @st.composite
     def combine(draw):
         which = draw(st.sampled_from(["sequence", "sequence_at", "warmup", "restarts", "scale",
-                                      "product", "clip", "stretch", "stepped", "continue"]))
+                                      "product", "clip", "stretch", "stepped", "continue",
+                                      "plateau"]))
         if which == "sequence":
             kids = draw(st.lists(finite, min_size=1, max_size=3)) + [draw(children)]
             return lrkit.sequence(kids)
@@ -114,7 +115,11 @@ def extend(children):
             return draw(children).stretch(draw(st.sampled_from([0.5, 2.0, 3.0])))
         if which == "stepped":
             return draw(children).stepped(draw(lengths))
-        return draw(children).past_end("continue")
+        if which == "plateau":
+            return lrkit.plateau(draw(children), factor=draw(st.floats(0.1, 0.9)),
+                                 patience=draw(st.integers(0, 5)),
+                                 mode=draw(st.sampled_from(["min", "max"])))
+        return draw(children).past_end(draw(st.sampled_from(["continue", "hold"])))
 
     return combine()
 

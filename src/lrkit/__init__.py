@@ -39,7 +39,8 @@ __version__ = "0.1.0"
 __all__ = [
     "ConfigError", "Schedule", "ScheduleError", "constant", "cosine", "cyclic", "exponential",
     "from_config", "geometric", "interpolate", "inverse_sqrt", "inverse_time", "json_schema",
-    "linear", "multistep", "one_cycle", "one_minus_sqrt", "piecewise", "plateau", "polynomial",
+    "linear", "multistep", "one_cycle", "one_minus_sqrt", "parse", "piecewise", "plateau",
+    "polynomial",
     "restarts", "scale_lr", "sequence", "step", "tanh", "warmup", "wsd",
 ]
 
@@ -48,17 +49,16 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .config import from_config, json_schema
+    from .syntax import parse
 
 _LAZY = {"recipes", "torch", "keras", "optax"}
-_FROM_CONFIG = {"from_config", "json_schema"}
+_ON_USE = {"from_config": "config", "json_schema": "config", "parse": "syntax"}
 
 
 def __getattr__(name: str) -> Any:
     # PEP 562: adapters import their framework, and config its parsers, only when first used.
-    if name in _FROM_CONFIG:
-        from . import config
-
-        return getattr(config, name)
+    if name in _ON_USE:
+        return getattr(importlib.import_module(f"{__name__}.{_ON_USE[name]}"), name)
     if name in _LAZY:
         try:
             return importlib.import_module(f"{__name__}.{name}")

@@ -559,7 +559,10 @@ class Schedule:
         return f"{self.kind}({', '.join(args)})"
 
     def __str__(self) -> str:
-        return repr(self)
+        """The one-line syntax: ``warmup(5ep) >> cosine(0.1 -> 1e-05, 95ep)``."""
+        from .syntax import to_text
+
+        return to_text(self)
 
     def __reduce__(self) -> Any:
         # Rebuild through the constructor: checks and normalization run again, caches do not

@@ -28,7 +28,7 @@ _BIND_KEYS = ("steps_per_epoch", "total_steps", "samples_per_step", "tokens_per_
 
 
 def from_config(config: Mapping[str, Any] | str | Path) -> Schedule:
-    """Build a schedule from a config mapping or a JSON/TOML/YAML file path.
+    """Build a schedule from a config mapping, a JSON/TOML/YAML file path, or one-line text.
 
     Unknown kinds and keys are errors that suggest the nearest valid name; every error is a
     ``ConfigError`` naming the file and the path inside it
@@ -37,6 +37,10 @@ def from_config(config: Mapping[str, Any] | str | Path) -> Schedule:
     >>> from_config({"kind": "cosine", "start": 0.1, "end": 0.0, "over": 100})
     cosine(0.1, 0.0, 100)
     """
+    if isinstance(config, str) and "(" in config:  # a one-line expression, not a path
+        from .syntax import parse
+
+        return parse(config)
     if isinstance(config, (str, Path)):
         data, source = load_file(config), Path(config).name
     else:
@@ -108,6 +112,13 @@ def _check_keys(data: Mapping[str, Any], allowed: tuple[str, ...], source: str,
 def _build(data: Any, source: str, path: str) -> Schedule:
     if isinstance(data, Schedule):
         return data
+    if isinstance(data, str):  # the one-line syntax, anywhere a schedule goes
+        from .syntax import parse
+
+        try:
+            return parse(data)
+        except ConfigError as e:
+            raise ConfigError(_where(source, path), f"{e.where}: {e.message}") from None
     if not isinstance(data, Mapping):
         raise ConfigError(_where(source, path),
                           f"a schedule must be a mapping with a 'kind', got {data!r}")
@@ -220,7 +231,8 @@ def json_schema() -> dict[str, Any]:
             "required": ["kind"] + [f.name for f in fields if f.default is MISSING],
             "additionalProperties": False,
         }
-    defs["schedule"] = {"oneOf": [{"$ref": f"#/$defs/{k}"} for k in sorted(REGISTRY)]}
+    defs["schedule"] = {"oneOf": [{"$ref": f"#/$defs/{k}"} for k in sorted(REGISTRY)]
+                        + [{"type": "string", "description": "the one-line syntax"}]}
     wrapper = {
         "type": "object",
         "properties": {

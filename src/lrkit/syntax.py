@@ -1,0 +1,335 @@
+"""The one-line schedule syntax: ``lrkit.parse(text)`` and ``str(schedule)``. No ``eval``.
+
+Grammar (informally; ``docs/syntax.md`` has examples)::
+
+    chain    := product (">>" product)*          a >> b: one after the other
+    product  := postfix ("*" postfix)*           s * 0.5, s1 * s2
+    postfix  := atom ("." method "(" args ")")*  .clip(min=…), .stretch(2), .stepped(1ep),
+                                                 .past_end(continue)
+    atom     := kind "(" args ")" | "(" chain ")" | number
+    args     := arg ("," arg)*
+    arg      := [name "="] value
+    value    := chain | number ["->" number] | time | word | string | "[" values "]" | "(" … ")"
+
+``cosine(0.1 -> 1e-5, 95ep)`` gives ``start -> end`` of a shape in one argument; times are
+written bare (``95ep``, ``10%``, ``2.5M samples``, ``1B tokens``) or quoted when they are sums
+(``'100% - 5ep'``); choices are bare words (``mode=triangular2``). ``warmup(5ep) >> rest`` is
+``warmup(rest, 5ep)``: a warmup in front of everything after it. Python's ``repr`` of a schedule
+is accepted too.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NoReturn
+
+from ._combine import Clip, PastEnd, Product, Scale, Stepped, Stretch, sequence, warmup
+from ._schedule import REGISTRY, Schedule
+from ._shapes import _Anneal
+from ._time import _SUFFIX, _UNITS
+from .errors import ConfigError, ScheduleError
+
+__all__ = ["parse", "to_text"]
+
+_UNIT_WORDS = "|".join(sorted((u for u in _UNITS if u and u != "%"), key=len, reverse=True))
+_TOKEN = re.compile(rf"""
+    (?P<ws>\s+)
+  | (?P<time>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*[{''.join(_SUFFIX)}]?\s*
+            (?:%|(?:{_UNIT_WORDS})\b))
+  | (?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?[kKMBGT]?)
+  | (?P<str>'[^']*'|"[^"]*")
+  | (?P<op>->|>>|[()\[\],=*.\-+])
+  | (?P<word>[A-Za-z_][A-Za-z_0-9]*)
+""", re.VERBOSE)
+_METHODS = {"clip": Clip, "stretch": Stretch, "stepped": Stepped, "past_end": PastEnd}
+
+
+def parse(text: str) -> Schedule:
+    """A schedule from its one-line text.
+
+    >>> parse("warmup(5ep) >> cosine(0.1 -> 1e-5, 95ep)")
+    warmup(cosine(0.1, 1e-05, '95ep'), '5ep')
+    >>> parse(str(cosine(1.0, 0.0, 100) * 0.5)) == cosine(1.0, 0.0, 100) * 0.5
+    True
+    """
+    if not isinstance(text, str):
+        raise ConfigError("expression", f"must be a string, got {type(text).__name__}")
+    p = _Parser(text)
+    s = p.chain()
+    if p.peek() is not None:
+        p.fail("expected '>>', '*' or the end of the expression")
+    if not isinstance(s, Schedule):
+        p.fail("expected a schedule such as cosine(0.1 -> 0, 100)", 0)
+    return s
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens: list[tuple[str, str, int]] = []
+        pos = 0
+        while pos < len(text):
+            m = _TOKEN.match(text, pos)
+            if m is None:
+                self.fail(f"unexpected character {text[pos]!r}", pos)
+            kind = m.lastgroup or ""
+            if kind != "ws":
+                self.tokens.append((kind, m.group(), pos))
+            pos = m.end()
+        self.i = 0
+
+    # -- tokens --------------------------------------------------------------------------------
+
+    def peek(self, offset: int = 0) -> tuple[str, str, int] | None:
+        j = self.i + offset
+        return self.tokens[j] if j < len(self.tokens) else None
+
+    def at(self, value: str) -> bool:
+        t = self.peek()
+        return t is not None and t[0] == "op" and t[1] == value
+
+    def take(self, value: str | None = None, what: str = "") -> tuple[str, str, int]:
+        t = self.peek()
+        if t is None or (value is not None and not (t[0] == "op" and t[1] == value)):
+            self.fail(f"expected {what or repr(value)}")
+        self.i += 1
+        return t
+
+    def fail(self, message: str, pos: int | None = None) -> NoReturn:
+        if pos is None:
+            t = self.peek()
+            pos = t[2] if t is not None else len(self.text)
+        raise ConfigError(f"expression, column {pos + 1}",
+                          f"{message}\n  {self.text}\n  {' ' * pos}^")
+
+    # -- grammar -------------------------------------------------------------------------------
+
+    def chain(self) -> Any:
+        start = self.peek()
+        first = self.product()
+        if not self.at(">>"):
+            return first
+        parts = [first]
+        while self.at(">>"):
+            self.take(">>")
+            parts.append(self.product())
+        for j in reversed(range(len(parts))):  # warmup(5ep) >> rest, innermost first
+            part = parts[j]
+            if isinstance(part, _WarmupPrefix):
+                rest = parts[j + 1:]
+                if not rest:
+                    self.fail("a warmup needs a schedule after '>>'")
+                inner = rest[0] if len(rest) == 1 else sequence(rest)
+                parts = parts[:j] + [self.build(warmup, [inner], part.kwargs, part.pos)]
+        for part in parts:
+            if not isinstance(part, Schedule):
+                self.fail("'>>' joins schedules", start[2] if start else 0)
+        return parts[0] if len(parts) == 1 else sequence(parts)
+
+    def product(self) -> Any:
+        left = self.postfix()
+        while self.at("*"):
+            pos = self.take("*")[2]
+            right = self.postfix()
+            if isinstance(left, Schedule) and isinstance(right, Schedule):
+                left = Product(left, right)
+            elif isinstance(left, Schedule) and isinstance(right, float):
+                left = self.build(Scale, [left, right], {}, pos)
+            elif isinstance(right, Schedule) and isinstance(left, float):
+                left = self.build(Scale, [right, left], {}, pos)
+            else:
+                self.fail("'*' multiplies a schedule by a number or a schedule", pos)
+        return left
+
+    def postfix(self) -> Any:
+        value = self.atom()
+        while self.at("."):
+            self.take(".")
+            kind, name, pos = self.take(what="a method name")
+            if name not in _METHODS or not isinstance(value, Schedule):
+                self.fail(f"unknown method {name!r}; use .clip, .stretch, .stepped or "
+                          ".past_end", pos)
+            args, kwargs = self.args()
+            value = self.build(_METHODS[name], [value, *args], kwargs, pos)
+        return value
+
+    def atom(self) -> Any:
+        t = self.peek()
+        if t is None:
+            self.fail("expected a schedule")
+        kind, text, pos = t
+        if kind == "word" and self.peek(1) is not None and self.peek(1)[1] == "(":  # type: ignore[index]
+            self.i += 1
+            if text not in REGISTRY or text in ("scale", "product") or text in _METHODS:
+                import difflib
+
+                near = difflib.get_close_matches(text, sorted(REGISTRY), n=1)
+                hint = f"; did you mean {near[0]!r}?" if near else ""
+                self.fail(f"unknown schedule {text!r}{hint}", pos)
+            args, kwargs = self.args()
+            cls = REGISTRY[text]
+            if cls is warmup and not (args and isinstance(args[0], Schedule)):
+                return _WarmupPrefix(args, kwargs, pos)
+            if issubclass(cls, _Anneal) and args and isinstance(args[0], _Pair):
+                args = [args[0].a, args[0].b, *args[1:]]
+            return self.build(cls, args, kwargs, pos)
+        if self.at("("):  # a group, or a tuple such as a point (0, 0.1)
+            self.take("(")
+            items = [self.value()]
+            while self.at(","):
+                self.take(",")
+                items.append(self.value())
+            self.take(")", "')'")
+            return items[0] if len(items) == 1 else tuple(items)
+        return self.literal()
+
+    def args(self) -> tuple[list[Any], dict[str, Any]]:
+        self.take("(", "'('")
+        args: list[Any] = []
+        kwargs: dict[str, Any] = {}
+        while not self.at(")"):
+            t = self.peek()
+            if t is not None and t[0] == "word" and self.peek(1) is not None \
+                    and self.peek(1)[1] == "=":  # type: ignore[index]
+                self.i += 2
+                kwargs[t[1]] = self.value()
+            elif kwargs:
+                self.fail("a positional argument after a keyword argument")
+            else:
+                args.append(self.value())
+            if not self.at(")"):
+                self.take(",", "',' or ')'")
+        self.take(")", "')'")
+        return args, kwargs
+
+    def value(self) -> Any:
+        v = self.chain()
+        if self.at("->"):
+            self.take("->")
+            return _Pair(v, self.chain())
+        return v
+
+    def literal(self) -> Any:
+        kind, text, pos = self.take(what="a value")
+        if kind == "op" and text in "-+" and self.peek() and self.peek()[0] == "num":  # type: ignore[index]
+            return float(text + self.take()[1])
+        if kind == "num":
+            if text[-1] in _SUFFIX and not text[-1].isdigit():
+                return f"{text}"
+            return int(text) if text.isdigit() else float(text)
+        if kind == "time":
+            return " ".join(text.split())
+        if kind == "str":
+            return text[1:-1]
+        if kind == "word":
+            return {"True": True, "true": True, "False": False, "false": False,
+                    "None": None, "none": None}.get(text, text)
+        if kind == "op" and text == "[":
+            items = []
+            while not self.at("]"):
+                items.append(self.value())
+                if not self.at("]"):
+                    self.take(",", "',' or ']'")
+            self.take("]")
+            return items
+        self.fail(f"unexpected {text!r}", pos)
+
+    def build(self, cls: type[Schedule], args: list[Any], kwargs: dict[str, Any],
+              pos: int) -> Schedule:
+        fields = cls._fields
+        args = [_coerce(a, f.metadata["role"]) for a, f in zip(args, fields)] + args[len(fields):]
+        roles = {f.name: f.metadata["role"] for f in fields}
+        kwargs = {k: _coerce(v, roles.get(k, "")) for k, v in kwargs.items()}
+        try:
+            return cls(*args, **kwargs)
+        except (ScheduleError, TypeError) as e:
+            self.fail(str(e), pos)
+
+
+class _Pair:
+    def __init__(self, a: Any, b: Any) -> None:
+        self.a, self.b = a, b
+
+
+class _WarmupPrefix:
+    def __init__(self, args: list[Any], kwargs: dict[str, Any], pos: int) -> None:
+        self.kwargs = dict(kwargs)
+        for name, v in zip(("over", "start", "shape"), args):
+            self.kwargs[name] = v
+        self.pos = pos
+
+
+def _coerce(v: Any, role: str) -> Any:
+    if role in ("value", "number") and isinstance(v, int) and not isinstance(v, bool):
+        return float(v)
+    if role == "values" and isinstance(v, list):
+        return [float(x) if isinstance(x, int) else x for x in v]
+    if role == "points" and isinstance(v, list):
+        return [tuple(p) if isinstance(p, (list, tuple)) else p for p in v]
+    return v
+
+
+# --- printing -----------------------------------------------------------------------------------
+
+_BARE_TIME = re.compile(r"^(?:\d+(?:\.\d*)?|\.\d+)[kKMBGT]?(?:%|[A-Za-z]+)$")
+
+
+def to_text(s: Schedule) -> str:
+    """The one-line text of ``s`` (what ``str(s)`` prints); ``parse`` reads it back."""
+    if isinstance(s, sequence) and s.at is None and len(s.schedules) > 1 \
+            and not any(isinstance(c, sequence) and c.at is None for c in s.schedules):
+        return " >> ".join(_operand(c) for c in s.schedules)
+    if isinstance(s, warmup):
+        opts = [_word(s.over, "time")] + [f"{n}={_word(getattr(s, n), r)}"
+                                          for n, r in (("start", "value"), ("shape", "choice"))
+                                          if getattr(s, n) != _default(s, n)]
+        return f"warmup({', '.join(opts)}) >> {_operand(s.schedule, in_chain=True)}"
+    if isinstance(s, Scale):
+        return f"{_operand(s.schedule)} * {s.factor!r}"
+    if isinstance(s, Product):
+        return f"{_operand(s.left)} * {_operand(s.right)}"
+    parts, fields = [], list(s._fields)
+    method = next((n for n, c in _METHODS.items() if c is type(s)), None)
+    if method is not None:
+        fields = fields[1:]
+    if isinstance(s, _Anneal):
+        parts.append(f"{s.start!r} -> {s.end!r}")
+    for j, f in enumerate(fields):
+        v, role = getattr(s, f.name), f.metadata["role"]
+        if isinstance(s, _Anneal) and f.name in ("start", "end"):
+            continue
+        if method is None and j < s._positional or method is not None and s.kind != "clip":
+            parts.append(_word(v, role))
+        elif v != f.default:
+            parts.append(f"{f.name}={_word(v, role)}")
+    if method is not None:
+        return f"{_operand(s.schedule)}.{method}({', '.join(parts)})"  # type: ignore[attr-defined]
+    return f"{s.kind}({', '.join(parts)})"
+
+
+def _word(v: Any, role: str) -> str:
+    if isinstance(v, Schedule):
+        return to_text(v)
+    if role == "choice":
+        return str(v)
+    if role == "schedules":
+        return "[" + ", ".join(to_text(c) for c in v) + "]"
+    if role == "points":
+        return "[" + ", ".join(f"({_word(t, 'time')}, {y!r})" for t, y in v) + "]"
+    if role in ("times", "values"):
+        return "[" + ", ".join(_word(x, "time" if role == "times" else "value") for x in v) + "]"
+    if isinstance(v, str):
+        return v if _BARE_TIME.match(v) else repr(v)
+    return repr(v)
+
+
+def _default(s: Schedule, name: str) -> Any:
+    return next(f.default for f in s._fields if f.name == name)
+
+
+def _operand(s: Schedule, in_chain: bool = False) -> str:
+    text = to_text(s)
+    chained = isinstance(s, sequence) and " >> " in text
+    compound = isinstance(s, (Scale, Product)) or (chained and not in_chain) or \
+        (isinstance(s, warmup) and not in_chain)
+    return f"({text})" if compound else text
