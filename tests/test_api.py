@@ -56,7 +56,7 @@ def test_cli_show_prints_the_phase_table():
                                                               for i in range(4)]
     assert table[0][3:6] == ["25022", "0", "0.099996"]
     # The last decay (epoch 90, step 450411) lies past the 450,410-step run: not listed.
-    assert table[-1][4:] == ["450411", "0.0001", "0.0001"]
+    assert table[-1][4:] == ["450411", "0.0001", "0.0001", "0.0001", "0.0001"]
     assert "lr(25022)=0.1" in out.stdout
 
 

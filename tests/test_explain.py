@@ -1,7 +1,7 @@
 """The phase table behind ``lrkit show``."""
 
 import lrkit
-from lrkit.explain import explain
+from lrkit import explain
 
 
 def rows(ex):

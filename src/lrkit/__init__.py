@@ -37,9 +37,9 @@ from .errors import ConfigError, ScheduleError
 __version__ = "0.1.0"
 
 __all__ = [
-    "ConfigError", "Schedule", "ScheduleError", "constant", "cosine", "cyclic", "exponential",
-    "from_config", "geometric", "interpolate", "inverse_sqrt", "inverse_time", "json_schema",
-    "linear", "multistep", "one_cycle", "one_minus_sqrt", "parse", "piecewise", "plateau",
+    "ConfigError", "Schedule", "ScheduleError", "constant", "cosine", "cyclic", "explain",
+    "exponential", "from_config", "geometric", "interpolate", "inverse_sqrt", "inverse_time", "json_schema",
+    "linear", "lint", "multistep", "one_cycle", "one_minus_sqrt", "parse", "piecewise", "plateau",
     "polynomial",
     "restarts", "scale_lr", "sequence", "step", "tanh", "warmup", "wsd",
 ]
@@ -49,10 +49,13 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .config import from_config, json_schema
+    from ._explain import explain
+    from ._lint import lint
     from .syntax import parse
 
 _LAZY = {"recipes", "torch", "keras", "optax"}
-_ON_USE = {"from_config": "config", "json_schema": "config", "parse": "syntax"}
+_ON_USE = {"from_config": "config", "json_schema": "config", "parse": "syntax",
+           "explain": "_explain", "lint": "_lint"}
 
 
 def __getattr__(name: str) -> Any:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from .config import from_config, json_schema, load_file
 from .errors import ScheduleError
-from .explain import explain
+from ._explain import explain
 
 EXAMPLES = """examples:
   lrkit show examples/tf_resnet_imagenet.json

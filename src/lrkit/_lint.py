@@ -1,0 +1,242 @@
+"""Warnings about the mistakes people keep making with schedules, each with a stable code.
+
+``lint(s, total_steps)`` evaluates the schedule over the run (every step up to two million,
+a fine grid plus every phase boundary beyond) and returns ``LintWarning`` values; the codes
+and their fixes are listed in ``docs/lint.md``. What does not live here: the phase table
+(``explain``), pictures (``plot``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ._combine import PastEnd, restarts, sequence, warmup
+from ._schedule import Schedule
+from ._shapes import one_cycle
+from .errors import ScheduleError
+from ._explain import explain
+
+__all__ = ["CODES", "LintWarning", "lint"]
+
+CODES = {
+    "LR001": "flat",
+    "LR002": "jump",
+    "LR003": "ends-early",
+    "LR004": "never-finishes",
+    "LR005": "rises-after-end",
+    "LR006": "zero-first-update",
+    "LR007": "long-warmup",
+    "LR008": "partial-cycle",
+    "LR009": "drifting-epochs",
+    "LR010": "out-of-range",
+    "LR011": "non-finite",
+}
+
+
+@dataclass(frozen=True)
+class LintWarning:
+    """One finding: a stable ``code``, its ``name``, a message quoting the numbers, a fix."""
+
+    code: str
+    message: str
+    fix: str
+
+    @property
+    def name(self) -> str:
+        return CODES[self.code]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}: {self.message} Fix: {self.fix}"
+
+
+def lint(s: Schedule, total_steps: int, steps_per_epoch: float | None = None, *,
+         jump: float = 0.2, max_value: float = 10.0, hold: float = 0.05,
+         warmup_share: float = 0.25) -> list[LintWarning]:
+    """Check ``s`` over a run of ``total_steps`` updates.
+
+    Args:
+      s: the schedule (unit strings are bound with ``total_steps`` and ``steps_per_epoch``).
+      total_steps: the number of optimizer updates in the run.
+      steps_per_epoch: updates per epoch, where the schedule uses epochs.
+      jump: the relative change at a phase boundary that counts as a jump.
+      max_value: the largest sane value (an LR above 10 is almost always a mistake).
+      hold: the share of the run a schedule may hold its final value before LR003 warns.
+      warmup_share: the share of the run a warmup may take before LR007 warns.
+
+    >>> [w.code for w in lint(lrkit.exponential(0.004, 0.95, 800720, staircase=True), 200000)]
+    ['LR001']
+    """
+    import numpy as np
+
+    if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
+        raise ScheduleError(f"lint: 'total_steps' must be a whole number of updates >= 1, got "
+                            f"{total_steps!r}")
+    out: list[LintWarning] = []
+    out += _drifting_epochs(s, steps_per_epoch)
+    b = s.bind(steps_per_epoch=steps_per_epoch, total_steps=total_steps)
+    ex = explain(b, total_steps=total_steps)
+    bounds = sorted({p.start for p in ex.phases} | {p.end for p in ex.phases if p.end} |
+                    ({b.duration} if b.duration else set()))
+    steps = _grid(total_steps, bounds)
+    v = b.values(steps)
+    w = _Warn(out)
+
+    if not np.isfinite(v).all():
+        k = int(steps[~np.isfinite(v)][0])
+        w("LR011", f"the value is {v[~np.isfinite(v)][0]} at step {k}.",
+          "bound the schedule (an exponential growth needs its 'end').")
+        return out
+    if v.max() == v.min():
+        w("LR001", f"the value is {v[0]:g} for the whole run of {total_steps} steps: the "
+          "schedule never changes.",
+          "check the lengths against the run (a staircase decay every 800,720 steps does not "
+          "move in a 200,000-step run), or use constant() on purpose.")
+    if v[0] == 0:
+        w("LR006", "the first update gets a value of 0 and is wasted.",
+          "start the warmup above 0 (lrkit's default warmup starts at target/(over + 1)).")
+    if v.max() > max_value:
+        k = int(steps[int(np.argmax(v))])
+        w("LR010", f"the value reaches {v.max():g} at step {k}, above {max_value:g}.",
+          "check the units of the values (an LR above 10 is almost always a typo).")
+    out += _jumps(b, ex, jump)
+    out += _ends(b, total_steps, hold)
+    if _has_continue(b):
+        k_min = int(np.argmin(v))
+        later = v[k_min:]
+        if k_min < len(v) - 1 and later.max() > v[k_min] + 0.01 * v.max():
+            k_up = int(steps[k_min + int(np.argmax(later > v[k_min] + 0.01 * v.max()))])
+            w("LR005", f"the value reaches its minimum {v[k_min]:g} at step "
+              f"{int(steps[k_min])} and rises again from step {k_up} (the formula continues "
+              "past its end).",
+              "remove past_end('continue') or make the schedule as long as the run.")
+    warm = sum(p.end - p.start for p in ex.phases if p.kind.startswith("warmup") and p.end)
+    if warm > warmup_share * total_steps:
+        w("LR007", f"warmup takes {warm} of {total_steps} steps "
+          f"({100 * warm / total_steps:.0f}% of the run).",
+          f"keep warmup under {100 * warmup_share:.0f}% of the run (a few % is typical).")
+    out += _cycles(b, total_steps)
+    return out
+
+
+class _Warn:
+    def __init__(self, out: list[LintWarning]) -> None:
+        self.out = out
+
+    def __call__(self, code: str, message: str, fix: str) -> None:
+        self.out.append(LintWarning(code, message, fix))
+
+
+def _grid(total: int, bounds: list[int]) -> Any:
+    import numpy as np
+
+    if total <= 2_000_000:
+        return np.arange(total, dtype=np.int64)
+    extra = [b + d for b in bounds for d in (-2, -1, 0, 1) if 0 <= b + d < total]
+    grid = np.linspace(0, total - 1, 1_000_000).astype(np.int64)
+    return np.unique(np.concatenate([grid, np.array(extra, dtype=np.int64)]))
+
+
+def _jumps(s: Schedule, ex: Any, tol: float) -> list[LintWarning]:
+    out: list[LintWarning] = []
+    phases = ex.phases
+    for a, b in zip(phases, phases[1:]):
+        same = a.kind.split(" [")[0] == b.kind.split(" [")[0] and " [" in a.kind
+        k = b.start
+        if same or k < 2 or b.kind == "hold":  # steps of a piecewise schedule are intended
+            continue
+        before, after, slope = s(k - 1), s(k), abs(s(k - 1) - s(k - 2))
+        size = abs(after - before)
+        if size > tol * max(before, after) and size > 5 * slope:
+            direction = "drops" if after < before else "jumps up"
+            out.append(LintWarning(
+                "LR002", f"the value {direction} from {before:g} to {after:g} at step {k}, "
+                f"where {a.kind} hands over to {b.kind}.",
+                "make the phase before end where the next begins (a prefix warmup ramps to "
+                "the next phase's first value)."))
+    return out
+
+
+def _ends(s: Schedule, total: int, hold: float) -> list[LintWarning]:
+    d = s.duration
+    if d is None:
+        return []
+    if d < total and (total - d) > hold * total:
+        return [LintWarning(
+            "LR003", f"the schedule ends at step {d} and holds {s(d):g} for the last "
+            f"{total - d} steps ({100 * (total - d) / total:.0f}% of the run).",
+            "make the schedule as long as the run (lengths in '%' follow the run).")]
+    last, final = s(total - 1), s(d)
+    if d > total and abs(last - final) > 0.01 * max(abs(final), abs(last), 1e-300):
+        return [LintWarning(
+            "LR004", f"the run ends at step {total}, {d - total} steps before the schedule "
+            f"does: the last update gets {last:g}, never the final {final:g}.",
+            "shorten the schedule to the run, or lengthen the run.")]
+    return []
+
+
+def _has_continue(s: Schedule) -> bool:
+    if isinstance(s, PastEnd) and s.policy == "continue":
+        return True
+    return any(_has_continue(c) for f in s._fields
+               for c in _children(getattr(s, f.name)))
+
+
+def _children(v: Any) -> list[Schedule]:
+    return [c for c in (v if isinstance(v, tuple) else (v,)) if isinstance(c, Schedule)]
+
+
+def _cycles(s: Schedule, total: int) -> list[LintWarning]:
+    offset = 0
+    if isinstance(s, warmup):
+        offset, s = int(s.over), s.schedule
+    elif isinstance(s, sequence) and len(s.schedules) > 1:
+        offset, s = int(s._starts[-1]), s.schedules[-1]
+    n = total - offset
+    if isinstance(s, one_cycle):
+        done = n / int(s.over)
+    elif isinstance(s, restarts):
+        d, m = float(s.schedule.duration), s.period_mult  # type: ignore[arg-type]
+        done = n / d if m == 1 else math.log(1 - n / d * (1 - m)) / math.log(m)
+        if s.limit is not None and done >= s.limit:
+            return []
+    else:
+        return []
+    part = done - math.floor(done)
+    if 0.05 < part < 0.95 or done < 0.95:
+        kind = s.kind
+        return [LintWarning(
+            "LR008", f"the run of {total} steps completes {done:.2f} {kind} cycles: it ends "
+            f"{100 * part:.0f}% into cycle {math.floor(done) + 1}.",
+            "fit the cycle lengths to the run so it ends at the end of a cycle.")]
+    return []
+
+
+def _drifting_epochs(s: Schedule, per: float | None) -> list[LintWarning]:
+    if per is None or float(per).is_integer():
+        return []
+    from fractions import Fraction
+
+    drifts = []
+    for kind, name, value, need in s._missing:
+        if need != "steps_per_epoch":
+            continue
+        exact = Fraction(per) * _epochs(value)
+        if exact.denominator != 1:
+            drifts.append(f"{kind}.{name}={value!r} is {float(exact):.2f} steps")
+    if not drifts:
+        return []
+    return [LintWarning(
+        "LR009", f"steps_per_epoch={per:g} is not whole, so epoch times round down: "
+        + "; ".join(drifts[:4]) + ".",
+        "use whole epochs of steps (drop the last partial batch), or give times in steps.")]
+
+
+def _epochs(value: Any) -> Any:
+    from fractions import Fraction
+
+    from ._time import _terms
+
+    return sum((a for a, u in _terms(value, "", "") if u == "epochs"), Fraction(0))
+
