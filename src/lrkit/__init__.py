@@ -39,7 +39,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ConfigError", "Schedule", "ScheduleError", "constant", "cosine", "cyclic", "explain",
     "exponential", "from_config", "geometric", "interpolate", "inverse_sqrt", "inverse_time", "json_schema",
-    "linear", "lint", "multistep", "one_cycle", "one_minus_sqrt", "parse", "piecewise", "plateau",
+    "linear", "lint", "multistep", "one_cycle", "one_minus_sqrt", "parse", "piecewise", "plateau", "plot",
     "polynomial",
     "restarts", "scale_lr", "sequence", "step", "tanh", "warmup", "wsd",
 ]
@@ -51,11 +51,12 @@ if TYPE_CHECKING:
     from .config import from_config, json_schema
     from ._explain import explain
     from ._lint import lint
+    from ._plot import plot
     from .syntax import parse
 
 _LAZY = {"recipes", "torch", "keras", "optax"}
 _ON_USE = {"from_config": "config", "json_schema": "config", "parse": "syntax",
-           "explain": "_explain", "lint": "_lint"}
+           "explain": "_explain", "lint": "_lint", "plot": "_plot"}
 
 
 def __getattr__(name: str) -> Any:

@@ -564,6 +564,18 @@ class Schedule:
 
         return to_text(self)
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the plot and the phase table (needs a bound schedule)."""
+        from ._plot import html_view
+
+        return html_view(self)
+
+    def _repr_svg_(self) -> str | None:
+        """Jupyter: the plot, where matplotlib is installed."""
+        from ._plot import svg
+
+        return svg(self)
+
     def __reduce__(self) -> Any:
         # Rebuild through the constructor: checks and normalization run again, caches do not
         # travel, and the pickle holds only the arguments.
