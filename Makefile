@@ -13,9 +13,16 @@ $(STAMP): pyproject.toml requirements-dev.txt
 	$(BIN)/python -m pip install -q -e '.[all,dev]'
 	touch $(STAMP)
 
+# The main job: for every system of the source documents, its phase table, its lint warnings
+# and its picture (in out/).
 demo: $(STAMP)
+	@mkdir -p out
 	@for f in examples/*.json examples/*.toml examples/*.yaml; do \
-	  [ -e "$$f" ] || continue; $(BIN)/lrkit show "$$f" || exit 1; echo; done
+	  [ -e "$$f" ] || continue; \
+	  $(BIN)/lrkit show "$$f" || exit 1; echo; \
+	  $(BIN)/lrkit lint "$$f" || exit 1; \
+	  $(BIN)/lrkit plot "$$f" -o "out/$$(basename "$${f%.*}").png" || exit 1; \
+	  echo; done
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

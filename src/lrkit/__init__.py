@@ -38,20 +38,20 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError", "Schedule", "ScheduleError", "constant", "cosine", "cyclic", "explain",
-    "exponential", "from_config", "geometric", "interpolate", "inverse_sqrt", "inverse_time", "json_schema",
-    "linear", "lint", "multistep", "one_cycle", "one_minus_sqrt", "parse", "piecewise", "plateau", "plot",
-    "polynomial",
-    "restarts", "scale_lr", "sequence", "step", "tanh", "warmup", "wsd",
+    "exponential", "from_config", "geometric", "interpolate", "inverse_sqrt", "inverse_time",
+    "json_schema", "linear", "lint", "multistep", "one_cycle", "one_minus_sqrt", "parse",
+    "piecewise", "plateau", "plot", "polynomial", "restarts", "scale_lr", "sequence", "step",
+    "tanh", "warmup", "wsd",
 ]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from .config import from_config, json_schema
     from ._explain import explain
     from ._lint import lint
     from ._plot import plot
+    from .config import from_config, json_schema
     from .syntax import parse
 
 _LAZY = {"recipes", "torch", "keras", "optax"}

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._combine import PastEnd, restarts, sequence, warmup
+from ._explain import explain
 from ._schedule import Schedule
 from ._shapes import one_cycle
 from .errors import ScheduleError
-from ._explain import explain
 
 __all__ = ["CODES", "LintWarning", "lint"]
 
@@ -101,7 +101,10 @@ def lint(s: Schedule, total_steps: int, steps_per_epoch: float | None = None, *,
         w("LR010", f"the value reaches {v.max():g} at step {k}, above {max_value:g}.",
           "check the units of the values (an LR above 10 is almost always a typo).")
     out += _jumps(b, ex, jump)
-    out += _ends(b, total_steps, hold)
+    if ex.phases[-1].kind == "hold":  # a piecewise schedule's last stage is no hold
+        out += _ends(b, total_steps, hold)
+    else:
+        out += [w for w in _ends(b, total_steps, hold) if w.code != "LR003"]
     if _has_continue(b):
         k_min = int(np.argmin(v))
         later = v[k_min:]
@@ -142,9 +145,9 @@ def _jumps(s: Schedule, ex: Any, tol: float) -> list[LintWarning]:
     out: list[LintWarning] = []
     phases = ex.phases
     for a, b in zip(phases, phases[1:]):
-        same = a.kind.split(" [")[0] == b.kind.split(" [")[0] and " [" in a.kind
         k = b.start
-        if same or k < 2 or b.kind == "hold":  # steps of a piecewise schedule are intended
+        moving = a.last is not None and a.last != a.first
+        if not moving or k < 2 or b.kind == "hold":  # a drop after a flat stage is a decay
             continue
         before, after, slope = s(k - 1), s(k), abs(s(k - 1) - s(k - 2))
         size = abs(after - before)
