@@ -79,8 +79,10 @@ def plot(s: Curves, total_steps: int | None = None, steps_per_epoch: float | Non
         ax.set_yscale("log")
     ax.set_xlabel("step (optimizer update)")
     ax.set_ylabel("value")
-    ax.set_title(title if title is not None else
-                 (str(first) if len(curves) == 1 else "schedules"), fontsize=9)
+    if title is None:
+        title = str(first) if len(curves) == 1 else "schedules"
+        title = title if len(title) <= 100 else title[:99] + "…"
+    ax.set_title(title, fontsize=9)
     if steps_per_epoch:
         top = ax.secondary_xaxis("top", functions=(lambda k: k / steps_per_epoch,
                                                    lambda e: e * steps_per_epoch))
