@@ -1,0 +1,175 @@
+"""Keras 3 adapter: a serializable ``LearningRateSchedule`` that traces on every backend, a
+callback that puts the applied LR into ``logs`` (so Keras' ``TensorBoard`` plots it), and a
+callback that drives ``lrkit.plateau`` while the optimizer keeps its schedule.
+
+What does not live here: the schedules (``lrkit``), the monitor (``lrkit.monitor``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import keras
+
+from ._combine import plateau
+from ._schedule import Schedule
+from .config import from_config
+from .errors import ScheduleError
+
+__all__ = ["LRLogger", "LearningRateSchedule", "Plateau"]
+
+_WHO = "lrkit.keras.LearningRateSchedule"
+
+
+@keras.saving.register_keras_serializable(package="lrkit")
+class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # type: ignore[misc]
+    """An lrkit schedule as a Keras ``LearningRateSchedule``.
+
+    Args:
+      schedule: an lrkit schedule, its config mapping, or its one-line text.
+      gradient_accumulation_steps: the optimizer's setting: Keras counts micro-steps, lrkit's
+        schedule sees applied updates (``iterations // gradient_accumulation_steps``).
+      steps_per_epoch, total_steps, samples_per_step, tokens_per_step: bind unit strings.
+
+    The formula is evaluated with ``keras.ops`` in float64 where the backend computes it (JAX
+    needs ``jax_enable_x64``), else float32, and returned as float32.
+    """
+
+    def __init__(self, schedule: Schedule | Mapping[str, Any] | str,
+                 gradient_accumulation_steps: int | None = None,
+                 steps_per_epoch: float | None = None, total_steps: int | None = None,
+                 samples_per_step: float | None = None,
+                 tokens_per_step: float | None = None) -> None:
+        if isinstance(schedule, (Mapping, str)):
+            schedule = from_config(schedule)
+        if not isinstance(schedule, Schedule):
+            raise ScheduleError(f"{_WHO}: 'schedule' must be an lrkit schedule, its config or "
+                                f"its text, got {type(schedule).__name__}")
+        given = {k: v for k, v in dict(steps_per_epoch=steps_per_epoch, total_steps=total_steps,
+                                       samples_per_step=samples_per_step,
+                                       tokens_per_step=tokens_per_step).items() if v is not None}
+        for kind, name, v, need in schedule._missing:
+            if need not in given:
+                raise ScheduleError(f"{_WHO}: {kind}: {name!r} = {v!r} needs {need}; pass "
+                                    f"LearningRateSchedule(..., {need}=...) or bind the "
+                                    "schedule first")
+        self.schedule = schedule.bind(**given) if given else schedule
+        n = gradient_accumulation_steps or 1
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ScheduleError(f"{_WHO}: 'gradient_accumulation_steps' must be a whole number "
+                                f">= 1, got {gradient_accumulation_steps!r}")
+        self.gradient_accumulation_steps = n
+        self.plateau_state = self.schedule.init() if isinstance(self.schedule, plateau) else None
+        self._reductions: Any = None
+
+    def __call__(self, step: Any) -> Any:
+        ops = keras.ops
+        k = step if self.gradient_accumulation_steps == 1 else \
+            ops.floor_divide(step, self.gradient_accumulation_steps)
+        s = self.schedule
+        v = s.evaluate(k, ops)
+        if isinstance(s, plateau):
+            if self._reductions is None:
+                raise ScheduleError(f"{_WHO}: a plateau schedule needs the lrkit.keras.Plateau "
+                                    "callback in model.fit(callbacks=[...]) to observe its "
+                                    "metric")
+            n = ops.cast(self._reductions, v.dtype)
+            reduced = ops.maximum(v * ops.power(ops.cast(s.factor, v.dtype), n), s.min_value)
+            v = ops.where(n > 0, reduced, v)
+        return ops.cast(v, "float32")
+
+    def value(self, k: int) -> float:
+        """The value lrkit plans for update ``k`` (float64, with the current plateau state)."""
+        s = self.schedule
+        return s.value(k, self.plateau_state) if isinstance(s, plateau) else s(k)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"schedule": self.schedule.to_config(),
+                "gradient_accumulation_steps": self.gradient_accumulation_steps}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> LearningRateSchedule:
+        return cls(from_config(config["schedule"]), config.get("gradient_accumulation_steps"))
+
+
+def _lrkit_schedule(model: Any, who: str) -> LearningRateSchedule:
+    lr = getattr(model.optimizer, "_learning_rate", None)
+    if not isinstance(lr, LearningRateSchedule):
+        raise ScheduleError(f"{who}: the optimizer's learning_rate is not an "
+                            "lrkit.keras.LearningRateSchedule; pass learning_rate="
+                            "lrkit.keras.LearningRateSchedule(schedule) to the optimizer")
+    acc = model.optimizer.gradient_accumulation_steps or 1
+    if acc != lr.gradient_accumulation_steps:
+        raise ScheduleError(f"{who}: the optimizer accumulates {acc} micro-batches per update but "
+                            f"the schedule was built with gradient_accumulation_steps="
+                            f"{lr.gradient_accumulation_steps}; give it {acc}")
+    return lr
+
+
+class LRLogger(keras.callbacks.Callback):  # type: ignore[misc]
+    """Put the learning rate each update actually used into ``logs``.
+
+    At each epoch's end ``logs[key]`` is the value the epoch's *last* update used (Keras'
+    ``TensorBoard`` callback, placed after this one, then writes it as ``epoch_<key>``; its own
+    ``epoch_learning_rate`` is the value of the *next* update). With ``every_n_batches`` the
+    batch logs get it too. ``history`` keeps ``(update, value)`` for every update.
+    """
+
+    def __init__(self, key: str = "lrkit_lr", every_n_batches: int | None = None) -> None:
+        super().__init__()
+        self.key = key
+        self.every_n_batches = every_n_batches
+        self.history: list[tuple[int, float]] = []
+        self._next: float | None = None
+
+    def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        opt = self.model.optimizer
+        self._update = int(keras.ops.convert_to_numpy(opt.iterations))
+        self._next = float(keras.ops.convert_to_numpy(opt.learning_rate))
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        opt = self.model.optimizer
+        done = int(keras.ops.convert_to_numpy(opt.iterations))
+        if done > self._update and self._next is not None:  # an update was applied
+            self.history.append((self._update, self._next))
+        if logs is not None and self.every_n_batches and (batch + 1) % self.every_n_batches == 0 \
+                and self.history:
+            logs[self.key] = self.history[-1][1]
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if logs is not None and self.history:
+            logs[self.key] = self.history[-1][1]
+
+
+class Plateau(keras.callbacks.Callback):  # type: ignore[misc]
+    """Drive the optimizer's ``lrkit.plateau`` schedule from a monitored metric, per epoch.
+
+    Keras' own ``ReduceLROnPlateau`` cannot change a ``LearningRateSchedule`` (it raises a
+    TypeError); this callback feeds the metric to the plateau state machine instead, and the
+    schedule multiplies its values by ``factor^reductions``. Patience is PyTorch's rule (see
+    ``lrkit.plateau``).
+    """
+
+    def __init__(self, monitor: str = "val_loss") -> None:
+        super().__init__()
+        self.monitor = monitor
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.lr = _lrkit_schedule(self.model, "lrkit.keras.Plateau")
+        if not isinstance(self.lr.schedule, plateau):
+            raise ScheduleError("lrkit.keras.Plateau: the optimizer's schedule is not a plateau; "
+                                "wrap it as lrkit.plateau(...)")
+        if self.lr._reductions is None:
+            self.lr._reductions = keras.Variable(0, dtype="int32", trainable=False,
+                                                 name="lrkit_plateau_reductions")
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        metric = (logs or {}).get(self.monitor)
+        if metric is None:
+            raise ScheduleError(f"lrkit.keras.Plateau: no {self.monitor!r} in the epoch's logs "
+                                f"(it has {sorted(logs or {})}); pass monitor= one of them")
+        s = self.lr.schedule
+        assert isinstance(s, plateau) and self.lr.plateau_state is not None
+        self.lr.plateau_state = s.observe(self.lr.plateau_state, float(metric))
+        self.lr._reductions.assign(self.lr.plateau_state["reductions"])

@@ -1,0 +1,104 @@
+"""JAX/optax adapter: lrkit schedules as jit-traceable optax schedules, and plateau reduction
+as a gradient transformation whose state lives in the optimizer state.
+
+optax counts updates in an int32 that saturates at 2**31 - 1: from there on the schedule
+holds the value of that step. Under ``jax_enable_x64`` the schedule computes in float64.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from ._combine import plateau
+from ._schedule import Schedule
+from .errors import ScheduleError
+
+__all__ = ["reduce_on_plateau", "schedule"]
+
+
+def _check(s: Any, who: str, binding: dict[str, Any]) -> Schedule:
+    if not isinstance(s, Schedule):
+        raise ScheduleError(f"{who}: expected an lrkit schedule, got {type(s).__name__}; build "
+                            "one with lrkit.cosine(...), lrkit.parse(...), …")
+    given = {k: v for k, v in binding.items() if v is not None}
+    for kind, name, v, need in s._missing:
+        if need not in given:
+            raise ScheduleError(f"{who}: {kind}: {name!r} = {v!r} needs {need}; pass "
+                                f"{need}=... or bind the schedule first")
+    return s.bind(**given) if given else s
+
+
+def schedule(s: Schedule, *, steps_per_epoch: float | None = None,
+             total_steps: int | None = None, samples_per_step: float | None = None,
+             tokens_per_step: float | None = None) -> optax.Schedule:
+    """An optax schedule ``count -> value`` evaluating ``s`` (use as ``learning_rate=``).
+
+    A plateau schedule gives its value before reductions here; chain
+    ``lrkit.optax.reduce_on_plateau(s)`` for the reductions.
+
+    >>> import optax
+    >>> tx = optax.sgd(learning_rate=schedule(lrkit.cosine(0.1, 0.0, 100)))
+    """
+    bound = _check(s, "lrkit.optax.schedule", dict(
+        steps_per_epoch=steps_per_epoch, total_steps=total_steps,
+        samples_per_step=samples_per_step, tokens_per_step=tokens_per_step))
+
+    def value(count: Any) -> Any:
+        return bound.evaluate(jnp.asarray(count), jnp)
+
+    return value
+
+
+class PlateauState(NamedTuple):
+    best: Any          # +inf/-inf before the first observation
+    bad: Any
+    cooldown: Any
+    reductions: Any
+
+
+def reduce_on_plateau(s: plateau) -> optax.GradientTransformationExtraArgs:
+    """Scale updates by ``factor^reductions`` as ``s`` (an ``lrkit.plateau``) would.
+
+    Chain it after the optimizer (``optax.chain(optax.sgd(schedule(s)), reduce_on_plateau(s))``)
+    and pass the monitored metric as an extra argument: ``update(..., value=loss)``; steps that
+    observe nothing pass ``observe=False`` and leave the state unchanged. The patience rule is
+    PyTorch's, as ``lrkit.plateau`` documents, and the state is part of the optimizer state.
+    ``min_value`` is not applied here (the transformation scales updates, not the LR).
+    """
+    if not isinstance(s, plateau):
+        raise ScheduleError(f"lrkit.optax.reduce_on_plateau: expected lrkit.plateau(...), got "
+                            f"{type(s).__name__}")
+    start = jnp.inf if s.mode == "min" else -jnp.inf  # "no best yet", as PyTorch
+    rel, t = s.threshold_mode == "rel", s.threshold
+
+    def init(params: Any) -> PlateauState:
+        return PlateauState(jnp.asarray(start), jnp.asarray(0), jnp.asarray(0), jnp.asarray(0))
+
+    def better(a: Any, best: Any) -> Any:
+        if s.mode == "min":
+            return a < (best * (1.0 - t) if rel else best - t)
+        return a > (best * (1.0 + t) if rel else best + t)
+
+    def update(updates: Any, state: PlateauState, params: Any = None, *, value: Any = None,
+               observe: Any = True, **extra: Any) -> tuple[Any, PlateauState]:
+        if value is None:
+            raise ScheduleError("lrkit.optax.reduce_on_plateau: update() needs value=<metric>")
+        a = jnp.asarray(value, dtype=jnp.result_type(float))
+        good = better(a, state.best)
+        bad = jnp.where(good, 0, state.bad + 1)
+        cooling = state.cooldown > 0
+        bad = jnp.where(cooling, 0, bad)
+        cooldown = jnp.where(cooling, state.cooldown - 1, state.cooldown)
+        reduce = bad > s.patience
+        new = PlateauState(jnp.where(good, a, state.best), jnp.where(reduce, 0, bad),
+                           jnp.where(reduce, s.cooldown, cooldown),
+                           state.reductions + jnp.where(reduce, 1, 0))
+        new = jax.tree.map(lambda n, o: jnp.where(observe, n, o), new, state)
+        scale = jnp.power(s.factor, new.reductions.astype(jnp.result_type(float)))
+        return jax.tree.map(lambda u: u * scale.astype(u.dtype), updates), new
+
+    return optax.GradientTransformationExtraArgs(init, update)  # type: ignore[arg-type]
