@@ -58,7 +58,7 @@ def keras_applied(kind):
     for _ in range(N):
         w.assign(keras.ops.zeros(1))
         opt.apply([keras.ops.ones(1)], [w])
-        out.append(-float(keras.ops.convert_to_numpy(w)[0]))
+        out.append(-float(w.numpy()[0]))
     return np.array(out)
 
 
