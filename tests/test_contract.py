@@ -51,8 +51,7 @@ def keras_applied(kind):
 
     w = keras.Variable(np.zeros(1, dtype="float32"))
     opt = keras.optimizers.SGD(learning_rate=LearningRateSchedule(BY_KIND[kind]))
-    if kind == "plateau":
-        opt.learning_rate_schedule = opt._learning_rate
+    if kind == "plateau":  # what lrkit.keras.Plateau sets up at the start of fit()
         opt._learning_rate._reductions = keras.Variable(0, dtype="int32", trainable=False)
     out = []
     for _ in range(N):
