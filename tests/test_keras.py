@@ -1,0 +1,141 @@
+"""lrkit.keras with model.fit on the JAX backend: accumulation, serialization, the applied LR in
+logs, plateau, and per-epoch schedules as Keras' LearningRateScheduler applies them."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lrkit
+from lrkit import ScheduleError
+
+keras = pytest.importorskip("keras")
+from lrkit.keras import LearningRateSchedule, LRLogger, Plateau  # noqa: E402
+
+PLAN = lrkit.warmup(lrkit.cosine(0.1, 1e-3, 30), 5)
+
+
+def model(lr):
+    keras.utils.set_random_seed(0)
+    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    m.compile(optimizer=lr if isinstance(lr, keras.optimizers.Optimizer) else
+              keras.optimizers.SGD(learning_rate=lr), loss="mse")
+    return m
+
+
+def data(n=64):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 4)).astype("float32")
+    return x, x.sum(1, keepdims=True)
+
+
+def test_fit_applies_the_plan_and_logs_it():
+    logger = LRLogger(every_n_batches=1)
+    m = model(LearningRateSchedule(PLAN))
+    hist = m.fit(*data(), batch_size=8, epochs=3, verbose=0, callbacks=[logger])
+    assert [k for k, _ in logger.history] == list(range(24))
+    np.testing.assert_allclose([v for _, v in logger.history], [PLAN(k) for k in range(24)],
+                               rtol=1e-6)
+    # The epoch's value is what its last update used: updates 7, 15, 23.
+    np.testing.assert_allclose(hist.history["lrkit_lr"], [PLAN(7), PLAN(15), PLAN(23)],
+                               rtol=1e-6)
+
+
+def test_gradient_accumulation_counts_updates():
+    opt = keras.optimizers.SGD(learning_rate=LearningRateSchedule(PLAN,
+                                                                  gradient_accumulation_steps=4),
+                               gradient_accumulation_steps=4)
+    logger = LRLogger()
+    model(opt).fit(*data(n=8 * 40), batch_size=8, epochs=1, verbose=0, callbacks=[logger])
+    assert [k for k, _ in logger.history] == list(range(10))
+    np.testing.assert_allclose([v for _, v in logger.history], [PLAN(k) for k in range(10)],
+                               rtol=1e-6)
+
+
+def test_accumulation_mismatch_is_an_error():
+    opt = keras.optimizers.SGD(learning_rate=LearningRateSchedule(lrkit.plateau(PLAN)),
+                               gradient_accumulation_steps=4)
+    with pytest.raises(ScheduleError, match=r"the optimizer accumulates 4 micro-batches per "
+                       r"update but the schedule was built with gradient_accumulation_steps=1"):
+        model(opt).fit(*data(), batch_size=8, epochs=1, verbose=0, callbacks=[Plateau("loss")])
+
+
+def test_serialize_and_model_save_load_in_a_fresh_process(tmp_path):
+    sched = LearningRateSchedule(PLAN)
+    back = keras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(sched))
+    assert isinstance(back, LearningRateSchedule) and back.schedule == PLAN
+    m = model(sched)
+    m.fit(*data(), batch_size=8, epochs=1, verbose=0)
+    path = tmp_path / "m.keras"
+    m.save(path)
+    code = ("import keras, lrkit, lrkit.keras; m = keras.models.load_model(%r); "
+            "lr = m.optimizer._learning_rate; print(type(lr).__name__, lr.schedule == %s)"
+            % (str(path), repr(PLAN)))
+    out = subprocess.run([sys.executable, "-c", f"from lrkit import *; {code}"],
+                         capture_output=True, text=True, env={**os.environ},
+                         cwd=Path(__file__).parent.parent)
+    assert out.stdout.strip().splitlines()[-1] == "LearningRateSchedule True", out.stderr[-2000:]
+
+
+def test_warmup_then_plateau():
+    # Only a 90% drop of the loss counts as an improvement: reductions come quickly.
+    s = lrkit.plateau(lrkit.warmup(lrkit.constant(0.05), 4), factor=0.5, patience=0,
+                      threshold=0.9)
+    logger = LRLogger()
+    x, y = data()
+    m = model(LearningRateSchedule(s))
+    m.fit(x, y, batch_size=8, epochs=6, verbose=0,
+          callbacks=[logger, Plateau(monitor="loss")])
+    lr = m.optimizer._learning_rate
+    assert lr.plateau_state["reductions"] >= 1
+    values = [v for _, v in logger.history]
+    np.testing.assert_allclose(values[:4], [s(k) for k in range(4)], rtol=1e-6)
+    assert values[-1] == pytest.approx(lr.value(47), rel=1e-6) and values[-1] < 0.05
+
+
+def test_plateau_without_its_callback_is_an_error():
+    m = model(LearningRateSchedule(lrkit.plateau(PLAN)))
+    with pytest.raises(ScheduleError, match=r"a plateau schedule needs the lrkit.keras.Plateau "
+                       r"callback in model.fit\(callbacks=\[...\]\)"):
+        m.fit(*data(), batch_size=8, epochs=1, verbose=0)
+
+
+class StepDecay:
+    """The source article's StepDecay (002_41544ad2e7921c5a), verbatim but for plot()."""
+
+    def __init__(self, initAlpha=0.01, factor=0.25, dropEvery=10):  # noqa: N803
+        self.initAlpha, self.factor, self.dropEvery = initAlpha, factor, dropEvery
+
+    def __call__(self, epoch):
+        exp = np.floor((1 + epoch) / self.dropEvery)
+        return float(self.initAlpha * (self.factor ** exp))
+
+
+def test_per_epoch_schedule_equals_keras_learning_rate_scheduler():
+    per_epoch = 8
+    article = StepDecay(initAlpha=0.1, factor=0.25, dropEvery=3)
+    ref_logger, ours_logger = LRLogger(), LRLogger()
+    model(0.1).fit(*data(), batch_size=8, epochs=7, verbose=0,
+                   callbacks=[keras.callbacks.LearningRateScheduler(article), ref_logger])
+    ours = lrkit.parse("constant(0.1, over=2ep) >> step(0.025, 0.25, 3ep)")
+    model(LearningRateSchedule(ours, steps_per_epoch=per_epoch)).fit(
+        *data(), batch_size=8, epochs=7, verbose=0, callbacks=[ours_logger])
+    np.testing.assert_allclose([v for _, v in ours_logger.history],
+                               [v for _, v in ref_logger.history], rtol=1e-6)
+
+
+@pytest.mark.parametrize("build,message", [
+    (lambda: LearningRateSchedule(lrkit.cosine(0.1, 0.0, "5ep")),
+     "lrkit.keras.LearningRateSchedule: cosine: 'over' = '5ep' needs steps_per_epoch; pass "
+     "LearningRateSchedule(..., steps_per_epoch=...) or bind the schedule first"),
+    (lambda: LearningRateSchedule(keras.optimizers.schedules.CosineDecay(0.1, 100)),
+     "lrkit.keras.LearningRateSchedule: 'schedule' must be an lrkit schedule, its config or its "
+     "text, got CosineDecay"),
+])
+def test_bad_input(build, message):
+    with pytest.raises(ScheduleError) as info:
+        build()
+    assert str(info.value) == message

@@ -1,0 +1,92 @@
+"""lrkit.optax: jit-traced schedules with one trace, inject_hyperparams logging, plateau as a
+gradient transformation (against PyTorch's ReduceLROnPlateau), the int32 counter."""
+
+import numpy as np
+import pytest
+
+import lrkit
+from lrkit import ScheduleError
+
+jax = pytest.importorskip("jax")
+optax = pytest.importorskip("optax")
+import jax.numpy as jnp  # noqa: E402
+
+from lrkit.optax import reduce_on_plateau, schedule  # noqa: E402
+
+PLAN = lrkit.warmup(lrkit.cosine(0.1, 1e-3, 90), 10)
+
+
+def test_jitted_training_traces_once_and_follows_the_plan():
+    traces = []
+    tx = optax.sgd(schedule(PLAN))
+    params = jnp.zeros(3)
+    state = tx.init(params)
+
+    @jax.jit
+    def train_step(params, state):
+        traces.append(1)
+        updates, state = tx.update(jnp.ones(3), state, params)
+        return optax.apply_updates(params, updates), state, -updates[0]
+
+    applied = []
+    for _ in range(120):
+        params, state, lr = train_step(params, state)
+        applied.append(float(lr))
+    assert len(traces) == 1
+    np.testing.assert_allclose(applied, [PLAN(k) for k in range(120)], rtol=1e-6)
+
+
+def test_inject_hyperparams_logs_the_applied_value():
+    tx = optax.inject_hyperparams(optax.sgd)(learning_rate=schedule(PLAN))
+    state = tx.init(jnp.zeros(1))
+    logged = []
+    for _ in range(20):
+        updates, state = tx.update(jnp.ones(1), state)
+        logged.append(float(state.hyperparams["learning_rate"]))   # what this update used
+        assert -float(updates[0]) == pytest.approx(logged[-1], rel=1e-6)
+    np.testing.assert_allclose(logged, [PLAN(k) for k in range(20)], rtol=1e-6)
+
+
+def test_units_and_bad_input():
+    f = schedule(lrkit.cosine(0.1, 0.0, "10ep"), steps_per_epoch=5)
+    assert float(f(25)) == pytest.approx(0.05, rel=1e-6)
+    with pytest.raises(ScheduleError, match=r"^lrkit.optax.schedule: cosine: 'over' = '10ep' "
+                       r"needs steps_per_epoch; pass steps_per_epoch=... or bind the schedule "
+                       r"first$"):
+        schedule(lrkit.cosine(0.1, 0.0, "10ep"))
+    with pytest.raises(ScheduleError, match="expected an lrkit schedule, got function"):
+        schedule(optax.cosine_decay_schedule(0.1, 100))
+    with pytest.raises(ScheduleError, match=r"expected lrkit.plateau\(...\), got cosine"):
+        reduce_on_plateau(lrkit.cosine(0.1, 0.0, 10))
+
+
+def test_int32_counter_saturates_and_the_schedule_holds():
+    s = lrkit.step(1.0, 0.5, 2**30)
+    f = jax.jit(schedule(s))
+    assert float(f(jnp.int32(2**31 - 1))) == pytest.approx(s(2**31 - 1), rel=1e-6)
+    assert float(optax.safe_increment(jnp.int32(2**31 - 1))) == 2**31 - 1
+
+
+def test_reduce_on_plateau_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    for trial in range(30):
+        kw = dict(factor=float(rng.choice([0.1, 0.5])), patience=int(rng.integers(0, 3)),
+                  mode=str(rng.choice(["min", "max"])),
+                  threshold=float(rng.choice([0.0, 0.1])),
+                  threshold_mode=str(rng.choice(["rel", "abs"])),
+                  cooldown=int(rng.integers(0, 3)))
+        metrics = rng.integers(0, 4, size=25).astype(float)
+        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+        ref = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, eps=0.0, **kw)
+        s = lrkit.plateau(lrkit.constant(1.0), **kw)
+        tx = optax.chain(optax.sgd(schedule(s)), reduce_on_plateau(s))
+        state = tx.init(jnp.zeros(1))
+        update = jax.jit(tx.update)
+        for m in metrics:
+            ref.step(m)
+            # the step that observes m: its update is scaled by the new state
+            u, state = update(jnp.ones(1), state, value=jnp.float32(m))
+            assert -float(u[0]) == pytest.approx(opt.param_groups[0]["lr"], rel=1e-6), trial
+        u, state2 = update(jnp.ones(1), state, value=jnp.float32(0.0), observe=False)
+        assert jax.tree.map(lambda a, b: bool((a == b).all()), state2, state)
