@@ -71,9 +71,8 @@ def test_serialize_and_model_save_load_in_a_fresh_process(tmp_path):
     m.fit(*data(), batch_size=8, epochs=1, verbose=0)
     path = tmp_path / "m.keras"
     m.save(path)
-    code = ("import keras, lrkit, lrkit.keras; m = keras.models.load_model(%r); "
-            "lr = m.optimizer._learning_rate; print(type(lr).__name__, lr.schedule == %s)"
-            % (str(path), repr(PLAN)))
+    code = (f"import keras, lrkit, lrkit.keras; m = keras.models.load_model({str(path)!r}); "
+            f"lr = m.optimizer._learning_rate; print(type(lr).__name__, lr.schedule == {PLAN!r})")
     out = subprocess.run([sys.executable, "-c", f"from lrkit import *; {code}"],
                          capture_output=True, text=True, env={**os.environ},
                          cwd=Path(__file__).parent.parent)

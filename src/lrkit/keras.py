@@ -46,9 +46,10 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
         if not isinstance(schedule, Schedule):
             raise ScheduleError(f"{_WHO}: 'schedule' must be an lrkit schedule, its config or "
                                 f"its text, got {type(schedule).__name__}")
-        given = {k: v for k, v in dict(steps_per_epoch=steps_per_epoch, total_steps=total_steps,
-                                       samples_per_step=samples_per_step,
-                                       tokens_per_step=tokens_per_step).items() if v is not None}
+        given: dict[str, Any] = {
+            k: v for k, v in dict(steps_per_epoch=steps_per_epoch, total_steps=total_steps,
+                                  samples_per_step=samples_per_step,
+                                  tokens_per_step=tokens_per_step).items() if v is not None}
         for kind, name, v, need in schedule._missing:
             if need not in given:
                 raise ScheduleError(f"{_WHO}: {kind}: {name!r} = {v!r} needs {need}; pass "
@@ -82,7 +83,9 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
     def value(self, k: int) -> float:
         """The value lrkit plans for update ``k`` (float64, with the current plateau state)."""
         s = self.schedule
-        return s.value(k, self.plateau_state) if isinstance(s, plateau) else s(k)
+        if isinstance(s, plateau) and self.plateau_state is not None:
+            return s.value(k, self.plateau_state)
+        return s(k)
 
     def get_config(self) -> dict[str, Any]:
         return {"schedule": self.schedule.to_config(),

@@ -101,4 +101,4 @@ def reduce_on_plateau(s: plateau) -> optax.GradientTransformationExtraArgs:
         scale = jnp.power(s.factor, new.reductions.astype(jnp.result_type(float)))
         return jax.tree.map(lambda u: u * scale.astype(u.dtype), updates), new
 
-    return optax.GradientTransformationExtraArgs(init, update)  # type: ignore[arg-type]
+    return optax.GradientTransformationExtraArgs(init, update)
