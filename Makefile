@@ -30,7 +30,7 @@ test: $(STAMP)
 	$(BIN)/mypy src
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_core.py
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python "$$b" || exit 1; echo; done
 
 clean:
 	rm -rf $(VENV) out
