@@ -1,0 +1,161 @@
+"""from_torch against PyTorch itself: 260 seeded random configurations over every built-in
+scheduler, comparing the LR of every update (past the end included), also from schedulers that
+have already stepped. Tolerance: 1e-12 relative to the schedule's largest value (PyTorch
+steps most schedulers through their recursive form, which drifts by a few ulps)."""
+
+import numpy as np
+import pytest
+
+import lrkit
+
+torch = pytest.importorskip("torch")
+S = torch.optim.lr_scheduler
+RNG = np.random.default_rng(20261121)
+
+
+def opt_(lr, groups=1, momentum=0.9):
+    params = [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr * (i + 1)}
+              for i in range(groups)]
+    return torch.optim.SGD(params, lr=lr, momentum=momentum)
+
+
+def random_config(rng):
+    kind = rng.choice(["StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR",
+                       "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
+                       "CyclicLR", "OneCycleLR", "SequentialLR", "ChainedScheduler"])
+    lr = float(rng.choice([1.0, 0.1, 3e-4, float(rng.uniform(1e-4, 1))]))
+    n = int(rng.integers(1, 40))
+    return kind, lr, n
+
+
+def build(kind, opt, rng, n):
+    if kind == "StepLR":
+        return S.StepLR(opt, step_size=int(rng.integers(1, 10)), gamma=float(rng.uniform(0.1, 1)))
+    if kind == "MultiStepLR":
+        ms = sorted(rng.integers(0, 40, size=int(rng.integers(1, 5))).tolist())
+        return S.MultiStepLR(opt, milestones=ms, gamma=float(rng.uniform(0.1, 1)))
+    if kind == "ConstantLR":
+        return S.ConstantLR(opt, factor=float(rng.uniform(0.05, 1)),
+                            total_iters=int(rng.integers(0, 12)))
+    if kind == "LinearLR":
+        return S.LinearLR(opt, start_factor=float(rng.uniform(0.05, 1)),
+                          end_factor=float(rng.uniform(0, 1)), total_iters=n)
+    if kind == "ExponentialLR":
+        return S.ExponentialLR(opt, gamma=float(rng.uniform(0.5, 1)))
+    if kind == "PolynomialLR":
+        return S.PolynomialLR(opt, total_iters=n, power=float(rng.choice([0.5, 1.0, 2.0])))
+    if kind == "CosineAnnealingLR":
+        return S.CosineAnnealingLR(opt, T_max=n, eta_min=float(rng.choice([0.0, 1e-5])))
+    if kind == "CosineAnnealingWarmRestarts":
+        return S.CosineAnnealingWarmRestarts(opt, T_0=int(rng.integers(1, 12)),
+                                             T_mult=int(rng.integers(1, 3)),
+                                             eta_min=float(rng.choice([0.0, 1e-4])))
+    if kind == "CyclicLR":
+        up = int(rng.integers(1, 10))
+        return S.CyclicLR(opt, base_lr=1e-3, max_lr=float(rng.uniform(0.01, 1)),
+                          step_size_up=up, step_size_down=int(rng.integers(1, 10)),
+                          mode=str(rng.choice(["triangular", "triangular2", "exp_range"])),
+                          gamma=float(rng.uniform(0.9, 1)))
+    if kind == "OneCycleLR":
+        three = bool(rng.integers(0, 2))
+        steps = int(rng.integers(8, 60))
+        pct = float(rng.uniform(0.1, 0.45 if three else 0.9))
+        if int(pct * steps) < 2 or (three and steps - 2 * pct * steps < 2) \
+                or (not three and steps - pct * steps < 2):
+            pct = 0.3
+        return S.OneCycleLR(opt, max_lr=float(rng.uniform(0.01, 1)), total_steps=steps,
+                            pct_start=pct, anneal_strategy=str(rng.choice(["cos", "linear"])),
+                            three_phase=three, div_factor=float(rng.choice([25.0, 10.0])),
+                            final_div_factor=float(rng.choice([1e4, 100.0])))
+    if kind == "SequentialLR":
+        w = int(rng.integers(1, 10))
+        a = S.LinearLR(opt, start_factor=float(rng.uniform(0.01, 1)), total_iters=w)
+        b = S.CosineAnnealingLR(opt, T_max=n, eta_min=0.0)
+        return S.SequentialLR(opt, [a, b], milestones=[w + int(rng.integers(0, 3))])
+    a = S.ConstantLR(opt, factor=float(rng.uniform(0.05, 1)), total_iters=int(rng.integers(1, 9)))
+    b = S.ExponentialLR(opt, gamma=float(rng.uniform(0.7, 1)))
+    return S.ChainedScheduler([a, b], optimizer=opt)
+
+
+def advance(sched, opt, steps):
+    for _ in range(steps):
+        opt.step()
+        sched.step()
+
+
+def run(sched, opt, steps):
+    """The LR of the next ``steps`` updates, stepping between them (not after the last)."""
+    out = []
+    for j in range(steps):
+        if j:
+            advance(sched, opt, 1)
+        out.append([g["lr"] for g in opt.param_groups])
+    return np.array(out)
+
+
+CONFIGS = [(i, *random_config(np.random.default_rng(1000 + i))) for i in range(260)]
+
+
+@pytest.mark.parametrize("i,kind,lr,n", CONFIGS, ids=[f"{c[1]}-{c[0]}" for c in CONFIGS])
+def test_parity(i, kind, lr, n):
+    rng = np.random.default_rng(i)
+    groups = int(rng.integers(1, 3))
+    opt = opt_(lr, groups)
+    sched = build(kind, opt, rng, n)
+    already = int(rng.integers(0, 5))              # a scheduler that has already stepped
+    advance(sched, opt, already)
+    schedules = [lrkit.from_torch(sched, group=g) for g in range(groups)]
+    total = getattr(sched, "total_steps", None)
+    steps = (total + 1 - already) if total else 80  # OneCycleLR: one value past the end
+    got = run(sched, opt, steps)
+    for g, s in enumerate(schedules):
+        want = s.values(np.arange(already, already + steps))
+        scale = max(np.abs(got[:, g]).max(), 1e-300)
+        # lrkit never goes below 0, where OneCycleLR's extrapolated linear value can
+        np.testing.assert_allclose(np.maximum(got[:, g], 0), want, rtol=1e-12,
+                                   atol=1e-12 * scale)
+
+
+def test_cyclic_momentum():
+    opt = opt_(0.1)
+    sched = S.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=3, step_size_down=5,
+                       base_momentum=0.8, max_momentum=0.95)
+    mom = lrkit.from_torch(sched, hyperparam="momentum")
+    seen = []
+    for _ in range(30):
+        seen.append(opt.param_groups[0]["momentum"])
+        opt.step()
+        sched.step()
+    np.testing.assert_allclose(seen, mom.values(np.arange(30)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_reduce_lr_on_plateau(seed):
+    rng = np.random.default_rng(seed)
+    kw = dict(mode=str(rng.choice(["min", "max"])), factor=float(rng.choice([0.1, 0.5])),
+              patience=int(rng.integers(0, 4)), threshold=float(rng.choice([0, 1e-4, 0.1])),
+              threshold_mode=str(rng.choice(["rel", "abs"])), cooldown=int(rng.integers(0, 3)),
+              min_lr=float(rng.choice([0.0, 1e-3])))
+    opt = opt_(0.1)
+    sched = S.ReduceLROnPlateau(opt, eps=0.0, **kw)
+    s = lrkit.from_torch(sched)
+    state = s.init()
+    for m in rng.integers(0, 5, size=40).astype(float):
+        sched.step(m)
+        state = s.observe(state, m)
+        assert s.value(0, state) == pytest.approx(opt.param_groups[0]["lr"], rel=1e-12)
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda o: S.LambdaLR(o, lambda k: 0.5),
+     "from_torch: LambdaLR holds a Python function, which cannot be read"),
+    (lambda o: S.MultiplicativeLR(o, lambda k: 0.5),
+     "from_torch: MultiplicativeLR holds a Python function, which cannot be read"),
+    (lambda o: S.ExponentialLR(o, gamma=1.1),
+     "from_torch: ExponentialLR with gamma=1.1 > 1 grows without bound"),
+    (lambda o: "not a scheduler", "from_torch: str is not a PyTorch scheduler lrkit reads"),
+])
+def test_what_cannot_be_read(make, message):
+    with pytest.raises(lrkit.ScheduleError) as info:
+        lrkit.from_torch(make(opt_(0.1)))
+    assert str(info.value).startswith(message)
