@@ -3,7 +3,6 @@ Hugging Face Trainer, Accelerate and torch.distributed (2 processes, gloo)."""
 
 import csv
 import os
-import socket
 
 import pytest
 
@@ -148,17 +147,12 @@ def test_accelerate_with_gradient_accumulation():
 
 # --- torch.distributed --------------------------------------------------------------------------
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _ddp_worker(rank, world, port, out, ckpt, resume):
+def _ddp_worker(rank, world, rendezvous, out, ckpt, resume):
     import torch.distributed as dist
 
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=world)
+    # A file rendezvous: no TCP port to race for with other processes on the machine.
+    dist.init_process_group("gloo", init_method=f"file://{rendezvous}", rank=rank,
+                            world_size=world)
     torch.manual_seed(0)
     model = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(4, 1))
     per_rank = 16
@@ -185,12 +179,14 @@ def test_ddp_ranks_agree_and_resume_at_another_world_size_in_sample_space(tmp_pa
     import torch.multiprocessing as mp
 
     out, ckpt = str(tmp_path / "seen"), str(tmp_path / "sched.pt")
-    mp.spawn(_ddp_worker, args=(2, _free_port(), out, ckpt, False), nprocs=2, join=True)
+    mp.spawn(_ddp_worker, args=(2, str(tmp_path / "rdv2"), out, ckpt, False), nprocs=2,
+             join=True)
     r0, r1 = (torch.load(f"{out}.{r}") for r in (0, 1))
     assert r0["seen"] == r1["seen"] and r0["peak"] == lrkit.scale_lr(0.1, 32, 16) == 0.2
     two = lrkit.warmup(lrkit.cosine(0.2, 0.0, 100), 10)          # 3200 / 32 samples per step
     assert r0["seen"] == [two(k) for k in range(10)]
-    mp.spawn(_ddp_worker, args=(1, _free_port(), out, ckpt, True), nprocs=1, join=True)
+    mp.spawn(_ddp_worker, args=(1, str(tmp_path / "rdv1"), out, ckpt, True), nprocs=1,
+             join=True)
     r = torch.load(f"{out}.0")
     one = lrkit.warmup(lrkit.cosine(0.1, 0.0, 200), 20)           # 3200 / 16 samples per step
     # 10 updates of 32 samples = 320 samples = update 20 at 16 samples per step.
