@@ -292,6 +292,9 @@ class plateau(Schedule):
       threshold_mode: ``rel`` or ``abs``.
       cooldown: observations ignored after a reduction.
       min_value: the floor of a reduced value.
+      rule: ``torch`` (reduce when bad observations exceed ``patience``) or ``keras`` (Keras'
+        ``ReduceLROnPlateau``: reduce when they reach it, cooldown counted first, an absolute
+        ``threshold`` — its ``min_delta``).
 
     >>> s = plateau(constant(1.0), factor=0.5, patience=1)
     >>> st = s.init()
@@ -311,6 +314,7 @@ class plateau(Schedule):
     threshold_mode: str = arg("choice", default="rel", choices=("rel", "abs"))
     cooldown: int = arg("int", default=0, lo=0, rule="must be a whole number of observations")
     min_value: float = arg("value", default=0.0)
+    rule: str = arg("choice", default="torch", choices=("torch", "keras"))
 
     def _span(self) -> int | None:
         return self.schedule.duration
@@ -336,6 +340,8 @@ class plateau(Schedule):
         """The state after one more observation of the monitored metric."""
         a = float(metric)
         new = dict(state)
+        if self.rule == "keras":
+            return self._observe_keras(new, a)
         if self._better(a, state["best"]):
             new["best"], new["bad"] = a, 0
         else:
@@ -346,6 +352,21 @@ class plateau(Schedule):
         if new["bad"] > self.patience:
             new["reductions"] += 1
             new["cooldown"], new["bad"] = self.cooldown, 0
+        return new
+
+    def _observe_keras(self, new: dict[str, Any], a: float) -> dict[str, Any]:
+        if new["cooldown"] > 0:
+            new["cooldown"] -= 1
+            new["bad"] = 0
+        best, t = new["best"], self.threshold
+        better = best is None or (a < best - t if self.mode == "min" else a > best + t)
+        if better:
+            new["best"], new["bad"] = a, 0
+        elif new["cooldown"] == 0:
+            new["bad"] += 1
+            if new["bad"] >= self.patience:
+                new["reductions"] += 1
+                new["cooldown"], new["bad"] = self.cooldown, 0
         return new
 
     def scale(self, state: dict[str, Any]) -> float:
