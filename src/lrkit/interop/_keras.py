@@ -112,6 +112,8 @@ def _restarts(c: dict[str, Any]) -> Schedule:
 def _keras2_optimizer(name: Any, c: dict[str, Any]) -> Schedule:
     lr = c.get("learning_rate", c.get("lr"))
     decay = float(c.get("decay") or 0.0)
+    if lr is None:
+        raise ScheduleError(f"from_keras: the {name} config has no 'learning_rate' (or 'lr')")
     base = from_keras(lr) if isinstance(lr, Mapping) else constant(float(lr))
     if decay == 0:
         return base
