@@ -38,10 +38,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError", "Schedule", "ScheduleError", "constant", "cosine", "cyclic", "explain",
-    "exponential", "from_config", "from_keras", "from_tf_object_detection", "from_torch", "geometric", "interpolate",
-    "inverse_sqrt", "inverse_time", "json_schema", "linear", "lint", "multistep", "one_cycle",
-    "one_minus_sqrt", "parse", "piecewise", "plateau", "plot", "polynomial", "restarts",
-    "scale_lr", "sequence", "step", "tanh", "warmup", "wsd",
+    "exponential", "from_config", "from_keras", "from_tf_object_detection", "from_torch",
+    "geometric", "interpolate", "inverse_sqrt", "inverse_time", "json_schema", "linear", "lint",
+    "multistep", "one_cycle", "one_minus_sqrt", "parse", "piecewise", "plateau", "plot",
+    "polynomial", "restarts", "scale_lr", "sequence", "step", "tanh", "warmup", "wsd",
 ]
 
 TYPE_CHECKING = False
