@@ -23,6 +23,9 @@ demo: $(STAMP)
 	  $(BIN)/lrkit lint "$$f" || exit 1; \
 	  $(BIN)/lrkit plot "$$f" -o "out/$$(basename "$${f%.*}").png" || exit 1; \
 	  echo; done
+	@echo "== examples/pipeline.config (the source document's TF Object Detection config)"
+	@$(BIN)/lrkit import examples/pipeline.config
+	@$(BIN)/lrkit import examples/pipeline.config | $(BIN)/lrkit lint - --total 200000
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -80,3 +80,18 @@ def test_unknown_key_in_a_file(tmp_path):
 def test_help_shows_examples():
     out = run("--help")
     assert "examples:" in out.stdout and "lrkit lint" in out.stdout
+
+
+def test_import_pipeline_config_keras_json_and_hf(tmp_path):
+    out = run("import", "examples/pipeline.config")
+    assert out.stdout == "exponential(0.004, 0.95, 800720, staircase=True)\n"
+    keras_json = tmp_path / "k.json"
+    keras_json.write_text('{"class_name": "PiecewiseConstantDecay", "config": {"boundaries": '
+                          '[10, 20], "values": [1.0, 0.5, 0.1]}}')
+    assert run("import", str(keras_json)).stdout == "piecewise([1.0, 0.5, 0.1], [11, 21])\n"
+    out = run("import", "hf:cosine", "--warmup", "0.05", "--total", "1000", "--lr", "3e-4")
+    assert out.stdout == ("linear(0.0 -> 0.0003, 50) >> cosine(0.0003 -> 0.0, 950)"
+                          ".past_end(continue)\n")
+    bad = run("import", "hf:cosine", "--warmup", "10")
+    assert bad.returncode == 2 and bad.stderr.startswith("lrkit: error: import: a Hugging Face "
+                                                         "scheduler needs --lr")

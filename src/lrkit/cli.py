@@ -26,6 +26,7 @@ EXAMPLES = """examples:
   lrkit values run.yaml --at 0,100,1000 --format json
   lrkit validate run.yaml
   lrkit schema > lrkit.schema.json
+  lrkit import examples/pipeline.config
 """
 
 
@@ -145,6 +146,38 @@ def _cmd_values(args: argparse.Namespace) -> None:
             print(f"{k},{v!r}")
 
 
+def _cmd_import(args: argparse.Namespace) -> None:
+    source = args.source
+    if source.startswith("hf:"):
+        from .interop._hf import from_hf
+
+        if args.lr is None:
+            raise ScheduleError("import: a Hugging Face scheduler needs --lr (the optimizer's "
+                                "learning rate)")
+        extra = json.loads(args.kwargs) if args.kwargs else {}
+        warm: Any = args.warmup
+        if warm is not None and float(warm) < 1:
+            warm = float(warm)
+        elif warm is not None:
+            warm = int(float(warm))
+        s = from_hf(source[3:], warm, args.total, base_lr=args.lr, **extra)
+    else:
+        path = Path(source)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as e:
+            raise ScheduleError(f"import: cannot read {source} ({e.strerror or e})") from None
+        if path.suffix == ".json":
+            from .interop._keras import from_keras
+
+            s = from_keras(json.loads(text))
+        else:
+            from .interop._tfod import from_tf_object_detection
+
+            s = from_tf_object_detection(text, path.name)
+    print(json.dumps(s.to_config(), indent=2) if args.format == "json" else s)
+
+
 def _cmd_validate(args: argparse.Namespace) -> None:
     s, _ = _load(args.schedule, args)
     if args.format == "json":
@@ -181,10 +214,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--at", help="comma-separated steps (default: every step of the run)")
     command("validate", "check a schedule; exit 2 with the reason if it is bad", ("text", "json"))
     sub.add_parser("schema", help="print the JSON schema of schedule configs")
+    p = sub.add_parser("import", help="read a schedule from another library",
+                       description="Read a TF Object Detection pipeline.config, a Keras "
+                       "schedule JSON (keras.optimizers.schedules.serialize), or a Hugging "
+                       "Face scheduler type (hf:NAME) and print it in lrkit's syntax.",
+                       epilog="examples:\n  lrkit import examples/pipeline.config\n"
+                       "  lrkit import hf:cosine --warmup 0.05 --total 10000 --lr 3e-4\n",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("source", help="a pipeline.config, a Keras .json, or hf:NAME")
+    p.add_argument("--warmup", help="hf: num_warmup_steps (a float < 1 is a share of --total)")
+    p.add_argument("--total", type=int, help="hf: num_training_steps")
+    p.add_argument("--lr", type=float, help="hf: the optimizer's learning rate")
+    p.add_argument("--kwargs", help="hf: scheduler_specific_kwargs as JSON")
+    p.add_argument("--format", choices=("text", "json"), default="text")
 
     args = parser.parse_args(argv)
     handlers = {"show": _cmd_show, "explain": _cmd_explain, "lint": _cmd_lint,
-                "plot": _cmd_plot, "values": _cmd_values, "validate": _cmd_validate}
+                "plot": _cmd_plot, "values": _cmd_values, "validate": _cmd_validate,
+                "import": _cmd_import}
     try:
         if args.command == "schema":
             print(json.dumps(json_schema(), indent=2))
