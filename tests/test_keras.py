@@ -138,3 +138,31 @@ def test_bad_input(build, message):
     with pytest.raises(ScheduleError) as info:
         build()
     assert str(info.value) == message
+
+
+def test_lr_logger_feeds_the_monitor(tmp_path):
+    from lrkit.monitor import JSONLWriter, Monitor
+
+    mon = Monitor([JSONLWriter(tmp_path / "lr.jsonl")], plan=PLAN, total_steps=16)
+    model(LearningRateSchedule(PLAN)).fit(*data(), batch_size=8, epochs=2, verbose=0,
+                                          callbacks=[LRLogger(monitor=mon)])
+    mon.close()
+    assert [r["step"] for r in mon.records] == list(range(16))
+    assert [r["epoch"] for r in mon.records] == [0] * 8 + [1] * 8
+    assert not mon.departures                     # float32 values within the tolerance
+
+
+def test_optax_values_into_the_monitor():
+    optax = pytest.importorskip("optax")
+    import jax.numpy as jnp
+
+    from lrkit.monitor import Monitor
+    from lrkit.optax import schedule
+
+    mon = Monitor(plan=PLAN, tolerance=1e-6)
+    tx = optax.inject_hyperparams(optax.sgd)(learning_rate=schedule(PLAN))
+    state = tx.init(jnp.zeros(1))
+    for _ in range(12):
+        _, state = tx.update(jnp.ones(1), state)
+        mon.record({"lr/0": float(state.hyperparams["learning_rate"])})
+    assert mon.count == 12 and not mon.departures

@@ -116,13 +116,16 @@ class LRLogger(keras.callbacks.Callback):  # type: ignore[misc]
     At each epoch's end ``logs[key]`` is the value the epoch's *last* update used (Keras'
     ``TensorBoard`` callback, placed after this one, then writes it as ``epoch_<key>``; its own
     ``epoch_learning_rate`` is the value of the *next* update). With ``every_n_batches`` the
-    batch logs get it too. ``history`` keeps ``(update, value)`` for every update.
+    batch logs get it too. ``history`` keeps ``(update, value)`` for every update, and a
+    ``monitor`` (``lrkit.monitor.Monitor``) gets a record per update under ``"lr/0"``.
     """
 
-    def __init__(self, key: str = "lrkit_lr", every_n_batches: int | None = None) -> None:
+    def __init__(self, key: str = "lrkit_lr", every_n_batches: int | None = None,
+                 monitor: Any = None) -> None:
         super().__init__()
         self.key = key
         self.every_n_batches = every_n_batches
+        self.monitor = monitor
         self.history: list[tuple[int, float]] = []
         self._next: float | None = None
 
@@ -136,9 +139,15 @@ class LRLogger(keras.callbacks.Callback):  # type: ignore[misc]
         done = int(keras.ops.convert_to_numpy(opt.iterations))
         if done > self._update and self._next is not None:  # an update was applied
             self.history.append((self._update, self._next))
+            if self.monitor is not None:
+                self.monitor.epoch = self.epoch
+                self.monitor.record({"lr/0": self._next}, step=self._update)
         if logs is not None and self.every_n_batches and (batch + 1) % self.every_n_batches == 0 \
                 and self.history:
             logs[self.key] = self.history[-1][1]
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.epoch = epoch
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if logs is not None and self.history:
