@@ -90,17 +90,15 @@ def test_torch_keras_and_optax_apply_the_plan(kind):
     close(optax_applied(kind), want)
 
 
-def test_keras_torch_backend_applies_the_plan():
-    pytest.importorskip("torch")
+@pytest.mark.parametrize("backend", ["torch", "tensorflow"])
+def test_keras_other_backends_apply_the_plan(backend):
+    pytest.importorskip(backend, reason=f"{backend} is not in the test environment")
     code = ("import json, sys; sys.path.insert(0, 'tests'); import test_contract as t; "
             "print(json.dumps({k: t.keras_applied(k).tolist() for k in t.KINDS}))")
-    env = {**os.environ, "KERAS_BACKEND": "torch"}
+    env = {**os.environ, "KERAS_BACKEND": backend}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=env, cwd=Path(__file__).parent.parent, check=True)
     got = json.loads(out.stdout.strip().splitlines()[-1])
     for kind in KINDS:
         close(np.array(got[kind]), plan(kind))
 
-
-def test_keras_tensorflow_backend():
-    pytest.importorskip("tensorflow", reason="TensorFlow is not part of the test environment")

@@ -38,7 +38,11 @@ def test_tensorboard_records_the_applied_lr(tmp_path):
     m.fit(x, x.sum(1), batch_size=8, epochs=3, verbose=0,
           callbacks=[LRLogger(), keras.callbacks.TensorBoard(str(tmp_path))])
     (train,) = [d for d in glob.glob(str(tmp_path / "*")) if d.endswith("train")]
+    import tensorflow as tf
+
     acc = EventAccumulator(train)
     acc.Reload()
-    tags = acc.Tags()["scalars"] + acc.Tags().get("tensors", [])
-    assert "epoch_lrkit_lr" in tags
+    events = acc.Tensors("epoch_lrkit_lr")
+    logged = {e.step: float(tf.make_ndarray(e.tensor_proto)) for e in events}
+    # Epoch e's value is what its last update (8 updates per epoch) used.
+    assert logged == {e: pytest.approx(plan(8 * e + 7), rel=1e-6) for e in range(3)}

@@ -141,3 +141,41 @@ def test_malformed_text(text, message):
     with pytest.raises(ConfigError) as info:
         lrkit.from_tf_object_detection(text)
     assert str(info.value).startswith(message)
+
+
+def test_the_source_documents_code_under_tensorflow():
+    tf = pytest.importorskip("tensorflow", reason="TensorFlow is optional for this check")
+
+    def exponential_decay_with_burnin(global_step, learning_rate_base,
+                                      learning_rate_decay_steps, learning_rate_decay_factor,
+                                      burnin_learning_rate=0.0, burnin_steps=0,
+                                      min_learning_rate=0.0, staircase=True):
+        # Verbatim from the source document (004_e74184193f34c363), TF1 API via tf.compat.v1.
+        if burnin_learning_rate == 0:
+            burnin_learning_rate = learning_rate_base
+        post_burnin_learning_rate = tf.compat.v1.train.exponential_decay(
+            learning_rate_base,
+            global_step - burnin_steps,
+            learning_rate_decay_steps,
+            learning_rate_decay_factor,
+            staircase=staircase)
+        if callable(post_burnin_learning_rate):  # TF2 eager returns a callable (not in source)
+            post_burnin_learning_rate = post_burnin_learning_rate()
+        return tf.maximum(tf.where(
+            tf.less(tf.cast(global_step, tf.int32), tf.constant(burnin_steps)),
+            tf.constant(burnin_learning_rate),
+            post_burnin_learning_rate), min_learning_rate, name="learning_rate")
+
+    cases = [dict(), dict(burnin_learning_rate=1e-4, burnin_steps=20, min_learning_rate=1e-3),
+             dict(staircase=False, burnin_steps=5)]
+    for kw in cases:
+        block = ("exponential_decay_learning_rate { initial_learning_rate: 0.004 "
+                 "decay_steps: 30 decay_factor: 0.5 "
+                 f"burnin_learning_rate: {kw.get('burnin_learning_rate', 0.0)} "
+                 f"burnin_steps: {kw.get('burnin_steps', 0)} "
+                 f"min_learning_rate: {kw.get('min_learning_rate', 0.0)} "
+                 f"staircase: {str(kw.get('staircase', True)).lower()} }}")
+        s = lrkit.from_tf_object_detection(config(block))
+        for k in range(0, 200, 7):
+            want = float(exponential_decay_with_burnin(tf.constant(k), 0.004, 30, 0.5, **kw))
+            assert s(k) == pytest.approx(want, rel=1e-6), (kw, k)
