@@ -166,3 +166,29 @@ def test_optax_values_into_the_monitor():
         _, state = tx.update(jnp.ones(1), state)
         mon.record({"lr/0": float(state.hyperparams["learning_rate"])})
     assert mon.count == 12 and not mon.departures
+
+
+def test_range_test_restores_and_suggests():
+    from sklearn.datasets import load_digits
+
+    from lrkit.keras import range_test
+
+    d = load_digits()
+    x, y = (d.data / 16).astype("float32"), d.target
+    keras.utils.set_random_seed(0)
+    m = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32, activation="relu"),
+                          keras.layers.Dense(10)])
+    sched = LearningRateSchedule(PLAN)
+    m.compile(optimizer=keras.optimizers.SGD(learning_rate=sched, momentum=0.9),
+              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    m.fit(x[:256], y[:256], batch_size=32, epochs=1, verbose=0)
+    weights = [w.copy() for w in m.get_weights()]
+    opt_vars = [v.numpy().copy() for v in m.optimizer.variables]
+    data = [(x[i:i + 32], y[i:i + 32]) for i in range(0, 1024, 32)]
+    r = range_test(m, data, start_lr=1e-5, end_lr=10.0, num_steps=100)
+    assert all(np.array_equal(a, b) for a, b in zip(m.get_weights(), weights))
+    assert all(np.array_equal(v.numpy(), b) for v, b in zip(m.optimizer.variables, opt_vars))
+    assert m.optimizer._learning_rate is sched
+    assert 1e-4 < r.lr < 5 and r.suggest()["valley"].valid
+    with pytest.raises(ScheduleError, match="'num_steps' must be a whole number >= 10, got 3"):
+        range_test(m, data, num_steps=3)

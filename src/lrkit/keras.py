@@ -17,7 +17,7 @@ from ._schedule import Schedule
 from .config import from_config
 from .errors import ScheduleError
 
-__all__ = ["LRLogger", "LearningRateSchedule", "Plateau"]
+__all__ = ["LRLogger", "LearningRateSchedule", "Plateau", "range_test"]
 
 _WHO = "lrkit.keras.LearningRateSchedule"
 
@@ -185,3 +185,69 @@ class Plateau(keras.callbacks.Callback):  # type: ignore[misc]
         assert isinstance(s, plateau) and self.lr.plateau_state is not None
         self.lr.plateau_state = s.observe(self.lr.plateau_state, float(metric))
         self.lr._reductions.assign(self.lr.plateau_state["reductions"])
+
+
+def range_test(model: Any, dataset: Any, *, start_lr: float = 1e-7, end_lr: float = 10.0,
+               num_steps: int = 100, mode: str = "exp", smooth: float = 0.98,
+               diverge_threshold: float = 5.0) -> Any:
+    """The LR range test for a compiled Keras model (see ``lrkit.finder.range_test``).
+
+    ``dataset`` yields ``(inputs, targets)`` batches (a list, a generator or a
+    ``tf.data.Dataset``), cycled if shorter than the sweep. Weights and optimizer variables are
+    restored afterwards, also when the loop raises; a ``LearningRateSchedule`` on the optimizer
+    is put back too.
+    """
+    import itertools
+    import math
+
+    import numpy as np
+
+    from .finder import RangeTestResult
+
+    if not (0 < start_lr < end_lr):
+        raise ScheduleError(f"range_test: the sweep needs 0 < start_lr < end_lr, got "
+                            f"start_lr={start_lr!r}, end_lr={end_lr!r}")
+    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 10:
+        raise ScheduleError(f"range_test: 'num_steps' must be a whole number >= 10, got "
+                            f"{num_steps!r}")
+    if mode not in ("exp", "linear"):
+        raise ScheduleError(f"range_test: 'mode' must be 'exp' or 'linear', got {mode!r}")
+    opt = getattr(model, "optimizer", None)
+    if opt is None:
+        raise ScheduleError("range_test: compile the model with an optimizer first")
+    if not model.trainable_weights:
+        raise ScheduleError("range_test: the model has no trainable parameters")
+    batches = list(itertools.islice(iter(dataset), num_steps))
+    if not batches:
+        raise ScheduleError("range_test: 'dataset' holds no batch")
+    lrs = (np.geomspace if mode == "exp" else np.linspace)(start_lr, end_lr, num_steps).tolist()
+    weights = model.get_weights()
+    if not opt.built:
+        opt.build(model.trainable_variables)
+    opt_values = [v.numpy() for v in opt.variables]
+    schedule = opt._learning_rate
+    opt._learning_rate = keras.Variable(float(start_lr), dtype="float32", trainable=False,
+                                        name="lrkit_range_test_lr")
+    losses: list[float] = []
+    smoothed: list[float] = []
+    stopped = False
+    try:
+        avg, best = 0.0, math.inf
+        for i, (lr, batch) in enumerate(zip(lrs, itertools.cycle(batches))):
+            opt._learning_rate.assign(lr)
+            out = model.train_on_batch(*batch, return_dict=True)
+            loss = float(out["loss"])
+            avg = smooth * avg + (1 - smooth) * loss
+            s = avg / (1 - smooth ** (i + 1))
+            losses.append(loss)
+            smoothed.append(s)
+            if not math.isfinite(s) or s > diverge_threshold * best:
+                stopped = True
+                break
+            best = min(best, s)
+    finally:
+        opt._learning_rate = schedule
+        model.set_weights(weights)
+        for v, value in zip(opt.variables, opt_values):
+            v.assign(value)
+    return RangeTestResult(lrs[:len(losses)], losses, smoothed, stopped)
