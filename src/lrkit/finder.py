@@ -153,63 +153,83 @@ def range_test(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = 
       train_step: ``train_step(model, batch) -> loss`` instead of ``loss_fn``.
       progress: show a tqdm progress bar with the LR and loss.
     """
-    import numpy as np
     import torch
 
-    _check(model, optimizer, loss_fn, train_step, start_lr, end_lr, num_steps, mode,
-           accumulation_steps)
+
+    _check(model, optimizer, loss_fn, train_step, accumulation_steps)
+    lrs = sweep_lrs(start_lr, end_lr, num_steps, mode)
     batches = iter(itertools.cycle(_first_batches(data)))
-    if mode == "exp":
-        lrs = np.geomspace(start_lr, end_lr, num_steps).tolist()
-    else:
-        lrs = np.linspace(start_lr, end_lr, num_steps).tolist()
+
+    def update(lr: float) -> float:
+        for g in optimizer.param_groups:
+            g["lr"] = lr if not isinstance(g["lr"], torch.Tensor) else g["lr"].fill_(lr)
+        total = 0.0
+        for _ in range(accumulation_steps):
+            batch = next(batches)
+            if train_step is not None:
+                loss = train_step(model, batch)
+            else:
+                inputs, targets = batch
+                loss = loss_fn(model(inputs), targets)  # type: ignore[misc]
+            (loss / accumulation_steps).backward()
+            total += float(loss.detach()) / accumulation_steps
+        optimizer.step()
+        optimizer.zero_grad()
+        return total
+
     saved = _snapshot(model, optimizer)
     # The sweep sets the LR itself: an attached scheduler's hooks must not see its updates.
     optimizer._optimizer_step_pre_hooks.clear()
     optimizer._optimizer_step_post_hooks.clear()
-    losses: list[float] = []
-    smoothed: list[float] = []
-    stopped = False
     bar = _progress(num_steps) if progress else None
     try:
         model.train()
-        avg, best = 0.0, math.inf
-        for i, lr in enumerate(lrs):
-            for g in optimizer.param_groups:
-                g["lr"] = lr if not isinstance(g["lr"], torch.Tensor) else g["lr"].fill_(lr)
-            total = 0.0
-            for _ in range(accumulation_steps):
-                batch = next(batches)
-                if train_step is not None:
-                    loss = train_step(model, batch)
-                else:
-                    inputs, targets = batch
-                    loss = loss_fn(model(inputs), targets)  # type: ignore[misc]
-                (loss / accumulation_steps).backward()
-                total += float(loss.detach()) / accumulation_steps
-            optimizer.step()
-            optimizer.zero_grad()
-            avg = smooth * avg + (1 - smooth) * total
-            s = avg / (1 - smooth ** (i + 1))
-            losses.append(total)
-            smoothed.append(s)
-            if bar is not None:
-                bar.set_postfix(lr=f"{lr:.2e}", loss=f"{s:.4g}")
-                bar.update(1)
-            if not math.isfinite(s) or s > diverge_threshold * best:
-                stopped = True
-                break
-            best = min(best, s)
+        return sweep(lrs, update, smooth, diverge_threshold, bar)
     finally:
         if bar is not None:
             bar.close()
         _restore(model, optimizer, saved)
-    n = len(losses)
-    return RangeTestResult(lrs[:n], losses, smoothed, stopped)
 
 
-def _check(model: Any, optimizer: Any, loss_fn: Any, train_step: Any, start: float,
-           end: float, num_steps: int, mode: str, accumulation: int) -> None:
+def sweep_lrs(start_lr: float, end_lr: float, num_steps: int, mode: str) -> list[float]:
+    """The sweep's learning rates, after checking its arguments."""
+    import numpy as np
+
+    if not (0 < start_lr < end_lr) or not math.isfinite(end_lr):
+        raise ScheduleError(f"range_test: the sweep needs 0 < start_lr < end_lr, got "
+                            f"start_lr={start_lr!r}, end_lr={end_lr!r}")
+    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 10:
+        raise ScheduleError(f"range_test: 'num_steps' must be a whole number >= 10, got "
+                            f"{num_steps!r}")
+    if mode not in ("exp", "linear"):
+        raise ScheduleError(f"range_test: 'mode' must be 'exp' or 'linear', got {mode!r}")
+    space = np.geomspace if mode == "exp" else np.linspace
+    return [float(x) for x in space(start_lr, end_lr, num_steps)]
+
+
+def sweep(lrs: list[float], update: Callable[[float], float], smooth: float,
+          diverge_threshold: float, bar: Any = None) -> RangeTestResult:
+    """Run ``update(lr) -> loss`` over ``lrs`` with a smoothed loss and a divergence stop."""
+    losses: list[float] = []
+    smoothed: list[float] = []
+    avg, best = 0.0, math.inf
+    for i, lr in enumerate(lrs):
+        loss = update(lr)
+        avg = smooth * avg + (1 - smooth) * loss
+        s = avg / (1 - smooth ** (i + 1))  # bias-corrected, as Adam's moments
+        losses.append(loss)
+        smoothed.append(s)
+        if bar is not None:
+            bar.set_postfix(lr=f"{lr:.2e}", loss=f"{s:.4g}")
+            bar.update(1)
+        if not math.isfinite(s) or s > diverge_threshold * best:
+            return RangeTestResult(lrs[:i + 1], losses, smoothed, True)
+        best = min(best, s)
+    return RangeTestResult(lrs, losses, smoothed, False)
+
+
+def _check(model: Any, optimizer: Any, loss_fn: Any, train_step: Any,
+           accumulation: int) -> None:
     import torch
 
     if not isinstance(model, torch.nn.Module):
@@ -222,14 +242,6 @@ def _check(model: Any, optimizer: Any, loss_fn: Any, train_step: Any, start: flo
                             f"{type(optimizer).__name__}")
     if (loss_fn is None) == (train_step is None):
         raise ScheduleError("range_test: give exactly one of loss_fn and train_step")
-    if not (0 < start < end) or not math.isfinite(end):
-        raise ScheduleError(f"range_test: the sweep needs 0 < start_lr < end_lr, got "
-                            f"start_lr={start!r}, end_lr={end!r}")
-    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 10:
-        raise ScheduleError(f"range_test: 'num_steps' must be a whole number >= 10, got "
-                            f"{num_steps!r}")
-    if mode not in ("exp", "linear"):
-        raise ScheduleError(f"range_test: 'mode' must be 'exp' or 'linear', got {mode!r}")
     if isinstance(accumulation, bool) or not isinstance(accumulation, int) or accumulation < 1:
         raise ScheduleError(f"range_test: 'accumulation_steps' must be a whole number >= 1, "
                             f"got {accumulation!r}")

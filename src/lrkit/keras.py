@@ -198,20 +198,10 @@ def range_test(model: Any, dataset: Any, *, start_lr: float = 1e-7, end_lr: floa
     is put back too.
     """
     import itertools
-    import math
 
-    import numpy as np
+    from .finder import sweep, sweep_lrs
 
-    from .finder import RangeTestResult
-
-    if not (0 < start_lr < end_lr):
-        raise ScheduleError(f"range_test: the sweep needs 0 < start_lr < end_lr, got "
-                            f"start_lr={start_lr!r}, end_lr={end_lr!r}")
-    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 10:
-        raise ScheduleError(f"range_test: 'num_steps' must be a whole number >= 10, got "
-                            f"{num_steps!r}")
-    if mode not in ("exp", "linear"):
-        raise ScheduleError(f"range_test: 'mode' must be 'exp' or 'linear', got {mode!r}")
+    lrs = sweep_lrs(start_lr, end_lr, num_steps, mode)
     opt = getattr(model, "optimizer", None)
     if opt is None:
         raise ScheduleError("range_test: compile the model with an optimizer first")
@@ -220,7 +210,6 @@ def range_test(model: Any, dataset: Any, *, start_lr: float = 1e-7, end_lr: floa
     batches = list(itertools.islice(iter(dataset), num_steps))
     if not batches:
         raise ScheduleError("range_test: 'dataset' holds no batch")
-    lrs = (np.geomspace if mode == "exp" else np.linspace)(start_lr, end_lr, num_steps).tolist()
     weights = model.get_weights()
     if not opt.built:
         opt.build(model.trainable_variables)
@@ -228,26 +217,16 @@ def range_test(model: Any, dataset: Any, *, start_lr: float = 1e-7, end_lr: floa
     schedule = opt._learning_rate
     opt._learning_rate = keras.Variable(float(start_lr), dtype="float32", trainable=False,
                                         name="lrkit_range_test_lr")
-    losses: list[float] = []
-    smoothed: list[float] = []
-    stopped = False
+    cycle = itertools.cycle(batches)
+
+    def update(lr: float) -> float:
+        opt._learning_rate.assign(lr)
+        return float(model.train_on_batch(*next(cycle), return_dict=True)["loss"])
+
     try:
-        avg, best = 0.0, math.inf
-        for i, (lr, batch) in enumerate(zip(lrs, itertools.cycle(batches))):
-            opt._learning_rate.assign(lr)
-            out = model.train_on_batch(*batch, return_dict=True)
-            loss = float(out["loss"])
-            avg = smooth * avg + (1 - smooth) * loss
-            s = avg / (1 - smooth ** (i + 1))
-            losses.append(loss)
-            smoothed.append(s)
-            if not math.isfinite(s) or s > diverge_threshold * best:
-                stopped = True
-                break
-            best = min(best, s)
+        return sweep(lrs, update, smooth, diverge_threshold)
     finally:
         opt._learning_rate = schedule
         model.set_weights(weights)
         for v, value in zip(opt.variables, opt_values):
             v.assign(value)
-    return RangeTestResult(lrs[:len(losses)], losses, smoothed, stopped)
