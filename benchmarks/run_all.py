@@ -6,6 +6,7 @@ machine and the versions. bench_training.py has no targets: it writes docs/evide
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import platform
@@ -20,10 +21,8 @@ sys.path.insert(0, str(HERE))
 def versions() -> str:
     out = [f"Python {platform.python_version()}"]
     for name in ("numpy", "torch", "jax", "keras", "optax", "transformers"):
-        try:
+        with contextlib.suppress(ImportError):
             out.append(f"{name} {importlib.import_module(name).__version__}")
-        except ImportError:
-            pass
     return ", ".join(out)
 
 
@@ -36,7 +35,8 @@ def main() -> None:
             goal = f"≤ {target:g}" if target != float("inf") else "—"
             rows.append((f"{name}: {figure}", f"{value:.3g}", ref, goal, ok))
     print("== bench_finder", flush=True)
-    for task, mean, worst, _, _, cost in importlib.import_module("bench_finder").main():
+    finder = importlib.import_module("bench_finder").main()
+    for task, _mean, worst, _steepest, _valley, cost in finder:
         rows.append((f"bench_finder: {task}, default suggestion (worst seed)", f"{worst:.3f}",
                      "12-point grid search's best", "≥ 0.97", worst >= 0.97))
         rows.append((f"bench_finder: {task}, compute", f"{cost:.4f}", "the grid's", "≤ 0.1",
