@@ -63,13 +63,13 @@ def run(data: tuple[torch.Tensor, ...], make: Any, batch: int, seed: int) -> dic
         for i in range(0, len(xtr), batch):
             b = idx[i:i + batch]
             loss = torch.nn.functional.cross_entropy(net(xtr[b]), ytr[b])
-            if not torch.isfinite(loss) or float(loss) > 50:
+            if not torch.isfinite(loss) or loss.item() > 50:
                 diverged = True
                 break
             loss.backward()
             opt.step()
             opt.zero_grad()
-            losses.append(float(loss))
+            losses.append(loss.item())
         if diverged:
             break
     with torch.no_grad():
