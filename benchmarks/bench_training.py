@@ -126,18 +126,31 @@ def main() -> list[str]:
            "The pictures show seed 0's training loss and the LR each update actually used, "
            "as `lrkit.monitor` recorded it.", ""]
 
-    high = 1.0
     arms = {
-        "constant 1.0, no warmup": lambda pe, t: lrkit.constant(high),
-        "warmup(5ep) >> constant 1.0": lambda pe, t: lrkit.warmup(lrkit.constant(high), "5ep"),
-        "TF ResNet recipe (5-epoch warmup from 0)": lambda pe, t: lrkit.recipes.tf_resnet(
-            batch_size=256, batch_denom=256, num_images=pe * 256, boundary_epochs=[20, 25],
-            decay_rates=[1, 0.1, 0.01], base_lr=high, warmup=True),
+        "constant 0.5": lambda pe, t: lrkit.constant(0.5),
+        "warmup(5ep) >> constant 0.5": lambda pe, t: lrkit.warmup(lrkit.constant(0.5), "5ep"),
+        "cosine 0.5 -> 0": lambda pe, t: lrkit.cosine(0.5, 0.0, "100%"),
+        "warmup(5ep) >> cosine 0.5 -> 0":
+            lambda pe, t: lrkit.warmup(lrkit.cosine(0.5, 0.0, "100% - 5ep"), "5ep"),
+        "TF ResNet recipe, base 0.5 (5-epoch warmup from 0, /10 at epochs 20, 25)":
+            lambda pe, t: lrkit.recipes.tf_resnet(
+                batch_size=256, batch_denom=256, num_images=pe * 256, boundary_epochs=[20, 25],
+                decay_rates=[1, 0.1, 0.01], base_lr=0.5, warmup=True),
     }
     res = compare(digits, arms, batch=256)
     picture(res, DOCS / "evidence_warmup.png", "1. warmup at a high peak LR (digits, batch 256)")
+    div = {k: sum(r["diverged"] for r in v) for k, v in res.items()}
     out += ["## 1. Warmup lets a large learning rate train", "",
-            "Peak LR 1.0 at batch 256 on digits.", "", *summary(res), "",
+            "Peak LR 0.5 at batch 256 on digits (the largest peak at which some seeds train "
+            "without warmup).", "", *summary(res), "",
+            f"**What we see.** Seeds that diverged: {div['constant 0.5']} without and "
+            f"{div['warmup(5ep) >> constant 0.5']} with warmup at a constant peak; "
+            f"{div['cosine 0.5 -> 0']} without and {div['warmup(5ep) >> cosine 0.5 -> 0']} with "
+            "warmup before a cosine. At this scale (a small MLP, plain SGD) the claim does "
+            "not hold: the instability is at the peak itself, not in the first updates, and "
+            "a warmup that postpones the decay keeps the network at the peak longer. The "
+            "source documents' setting — deep ResNets, large batches, batch normalization — "
+            "is where warmup earns its keep; this benchmark cannot reproduce it on CPU.", "",
             "![warmup](evidence_warmup.png)", ""]
 
     scaling = {}
@@ -151,7 +164,10 @@ def main() -> list[str]:
             scaling[name] = [run(digits, arm, batch, seed) for seed in SEEDS]
     out += ["### The linear scaling rule", "",
             "`scale_lr(0.05, batch, 32)` with a cosine decay, with and without a 5-epoch "
-            "warmup.", "", *summary(scaling), ""]
+            "warmup.", "", *summary(scaling), "",
+            "**What we see.** The linear rule holds up to batch 128 (4× the reference), where "
+            "a warmup adds about half a point; at batch 512 the scaled peak (0.8) is past "
+            "what this network tolerates, with or without warmup.", ""]
 
     decay_arms = {
         "constant": lambda pe, t: lrkit.constant(0.05),
@@ -164,7 +180,15 @@ def main() -> list[str]:
     for name, data in (("digits", digits), ("breast_cancer", cancer)):
         res = compare(data, decay_arms, batch=64)
         picture(res, DOCS / f"evidence_decay_{name}.png", f"2. decay ({name}, batch 64)")
+        means = {k: statistics.mean(r["acc"] for r in v) for k, v in res.items()}
+        best = max(means, key=means.__getitem__)
+        spread = max(means.values()) - min(means.values())
         out += [f"## 2. Decay helps converge ({name})", "", *summary(res), "",
+                f"**What we see.** The best mean is `{best}`, but all five schedules are "
+                f"within {spread:.4f} of each other, inside one standard deviation across "
+                "seeds: at this budget every schedule converges, so decay does not measurably "
+                "help here. (The loss curves show the decaying schedules ending at a lower "
+                "training loss.)", "",
                 f"![decay {name}](evidence_decay_{name}.png)", ""]
 
     cyc = {
@@ -176,7 +200,9 @@ def main() -> list[str]:
     res = compare(digits, cyc, batch=64)
     picture(res, DOCS / "evidence_cyclic.png", "3. cyclical LR (digits, batch 64)")
     out += ["## 3. Cyclical learning rates", "", *summary(res), "",
-            "![cyclic](evidence_cyclic.png)", ""]
+            "**What we see.** No difference beyond the spread across seeds at this scale; the "
+            "claimed benefit (escaping saddle points) does not show on a problem this easy.",
+            "", "![cyclic](evidence_cyclic.png)", ""]
     (DOCS / "evidence.md").write_text("\n".join(out) + "\n")
     print("\n".join(out))
     return out
