@@ -187,8 +187,8 @@ def main() -> list[str]:
                 f"**What we see.** The best mean is `{best}`, but all five schedules are "
                 f"within {spread:.4f} of each other, inside one standard deviation across "
                 "seeds: at this budget every schedule converges, so decay does not measurably "
-                "help here. (The loss curves show the decaying schedules ending at a lower "
-                "training loss.)", "",
+                "help validation accuracy here; the picture shows its effect on the training "
+                "loss of one seed.", "",
                 f"![decay {name}](evidence_decay_{name}.png)", ""]
 
     cyc = {
