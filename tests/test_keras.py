@@ -192,3 +192,39 @@ def test_range_test_restores_and_suggests():
     assert 1e-4 < r.lr < 5 and r.suggest()["valley"].valid
     with pytest.raises(ScheduleError, match="'num_steps' must be a whole number >= 10, got 3"):
         range_test(m, data, num_steps=3)
+
+
+def test_plateau_state_survives_backup_and_restore(tmp_path):
+    s = lrkit.plateau(lrkit.warmup(lrkit.constant(0.05), 4), factor=0.5, patience=0,
+                      threshold=0.9)
+    x, y = data()
+
+    def fresh():
+        m = model(LearningRateSchedule(s))
+        m.build((None, 4))
+        return m
+
+    straight = LRLogger()
+    m = fresh()
+    m.fit(x, y, batch_size=8, epochs=6, verbose=0, callbacks=[straight, Plateau("loss")])
+    want = m.optimizer._learning_rate.plateau_state
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 2:
+                raise RuntimeError("interrupted")
+
+    backup = str(tmp_path / "backup")
+    first = fresh()
+    with pytest.raises(RuntimeError, match="interrupted"):
+        first.fit(x, y, batch_size=8, epochs=6, verbose=0,
+                  callbacks=[Plateau("loss"), keras.callbacks.BackupAndRestore(backup), Crash()])
+    resumed_log = LRLogger()
+    second = fresh()
+    second.fit(x, y, batch_size=8, epochs=6, verbose=0,
+               callbacks=[resumed_log, Plateau("loss"), keras.callbacks.BackupAndRestore(backup)])
+    got = second.optimizer._learning_rate.plateau_state
+    assert got["reductions"] == want["reductions"] and got["bad"] == want["bad"]
+    np.testing.assert_allclose([v for _, v in resumed_log.history],
+                               [v for _, v in straight.history][-len(resumed_log.history):],
+                               rtol=1e-6)

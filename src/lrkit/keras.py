@@ -62,7 +62,8 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
                                 f">= 1, got {gradient_accumulation_steps!r}")
         self.gradient_accumulation_steps = n
         self.plateau_state = self.schedule.init() if isinstance(self.schedule, plateau) else None
-        self._reductions: Any = None
+        self._reductions: Any = None  # set up by lrkit.keras.Plateau, in optimizer variables
+        self._vars: dict[str, Any] | None = None
 
     def __call__(self, step: Any) -> Any:
         ops = keras.ops
@@ -154,27 +155,44 @@ class LRLogger(keras.callbacks.Callback):  # type: ignore[misc]
             logs[self.key] = self.history[-1][1]
 
 
+_STATE = (("best", "float32"), ("has_best", "int32"), ("bad", "int32"), ("cooldown", "int32"),
+          ("reductions", "int32"))
+
+
 class Plateau(keras.callbacks.Callback):  # type: ignore[misc]
     """Drive the optimizer's ``lrkit.plateau`` schedule from a monitored metric, per epoch.
 
     Keras' own ``ReduceLROnPlateau`` cannot change a ``LearningRateSchedule`` (it raises a
     TypeError); this callback feeds the metric to the plateau state machine instead, and the
     schedule multiplies its values by ``factor^reductions``. Patience is PyTorch's rule (see
-    ``lrkit.plateau``).
+    ``lrkit.plateau``). The state lives in optimizer variables, so ``model.save_weights`` and
+    ``BackupAndRestore`` keep it: list this callback before ``BackupAndRestore``, whose
+    ``on_epoch_end`` saves what this one has just observed.
     """
 
     def __init__(self, monitor: str = "val_loss") -> None:
         super().__init__()
         self.monitor = monitor
 
-    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self.lr = _lrkit_schedule(self.model, "lrkit.keras.Plateau")
+    def set_model(self, model: Any) -> None:
+        super().set_model(model)
+        self.lr = _lrkit_schedule(model, "lrkit.keras.Plateau")
         if not isinstance(self.lr.schedule, plateau):
             raise ScheduleError("lrkit.keras.Plateau: the optimizer's schedule is not a plateau; "
                                 "wrap it as lrkit.plateau(...)")
-        if self.lr._reductions is None:
-            self.lr._reductions = keras.Variable(0, dtype="int32", trainable=False,
-                                                 name="lrkit_plateau_reductions")
+        if getattr(self.lr, "_vars", None) is None:
+            opt = model.optimizer
+            self.lr._vars = {n: opt.add_variable((), dtype=d, name=f"lrkit_plateau_{n}")
+                             for n, d in _STATE}
+            self.lr._reductions = self.lr._vars["reductions"]
+
+    def _read(self) -> dict[str, Any]:
+        v = {n: keras.ops.convert_to_numpy(var).item() for n, var in self.lr._vars.items()}
+        return {"best": float(v["best"]) if v["has_best"] else None, "bad": int(v["bad"]),
+                "cooldown": int(v["cooldown"]), "reductions": int(v["reductions"])}
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.lr.plateau_state = self._read()  # restored weights bring the state back
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         metric = (logs or {}).get(self.monitor)
@@ -182,9 +200,13 @@ class Plateau(keras.callbacks.Callback):  # type: ignore[misc]
             raise ScheduleError(f"lrkit.keras.Plateau: no {self.monitor!r} in the epoch's logs "
                                 f"(it has {sorted(logs or {})}); pass monitor= one of them")
         s = self.lr.schedule
-        assert isinstance(s, plateau) and self.lr.plateau_state is not None
-        self.lr.plateau_state = s.observe(self.lr.plateau_state, float(metric))
-        self.lr._reductions.assign(self.lr.plateau_state["reductions"])
+        assert isinstance(s, plateau)
+        state = s.observe(self._read(), float(metric))
+        self.lr.plateau_state = state
+        values = {**state, "has_best": int(state["best"] is not None),
+                  "best": 0.0 if state["best"] is None else state["best"]}
+        for name, var in self.lr._vars.items():
+            var.assign(values[name])
 
 
 def range_test(model: Any, dataset: Any, *, start_lr: float = 1e-7, end_lr: float = 10.0,
