@@ -186,8 +186,13 @@ class Plateau(keras.callbacks.Callback):  # type: ignore[misc]
                              for n, d in _STATE}
             self.lr._reductions = self.lr._vars["reductions"]
 
+    @property
+    def _vars(self) -> dict[str, Any]:
+        assert self.lr._vars is not None  # created in set_model
+        return self.lr._vars
+
     def _read(self) -> dict[str, Any]:
-        v = {n: keras.ops.convert_to_numpy(var).item() for n, var in self.lr._vars.items()}
+        v = {n: keras.ops.convert_to_numpy(var).item() for n, var in self._vars.items()}
         return {"best": float(v["best"]) if v["has_best"] else None, "bad": int(v["bad"]),
                 "cooldown": int(v["cooldown"]), "reductions": int(v["reductions"])}
 
@@ -205,7 +210,7 @@ class Plateau(keras.callbacks.Callback):  # type: ignore[misc]
         self.lr.plateau_state = state
         values = {**state, "has_best": int(state["best"] is not None),
                   "best": 0.0 if state["best"] is None else state["best"]}
-        for name, var in self.lr._vars.items():
+        for name, var in self._vars.items():
             var.assign(values[name])
 
 
