@@ -1,15 +1,20 @@
 """Every system of the source documents (../shared/seeds) reproduced over whole runs.
 
 Where Keras has the schedule, the reference is the real Keras schedule (float32, so 1e-6
-relative); otherwise it is the article's own code, transcribed literally below and cited.
+relative); otherwise it is the article's own code, transcribed literally in seed_code.py.
 """
 
-import math
-from bisect import bisect_left
 from pathlib import Path
 
 import numpy as np
 import pytest
+from seed_code import (
+    PolynomialDecay,
+    StepDecay,
+    article_burnin,
+    article_resnet,
+    article_yolov3,
+)
 
 import lrkit
 from lrkit import recipes
@@ -17,33 +22,8 @@ from lrkit import recipes
 EX = Path(__file__).parent.parent / "examples"
 
 
-def values(name):
-    s = lrkit.from_config(EX / name)
-    total = s.duration if s.duration is not None else None
-    return s, total
-
-
 # --- 000_021403d58272f0c8: TensorFlow official ResNet learning_rate_with_decay -----------------
 
-def article_resnet(batch_size, batch_denom, num_images, boundary_epochs, decay_rates,
-                   base_lr=0.1, warmup=False):
-    """resnet_run_loop.py, as quoted in the article; tf.train.piecewise_constant(x, b, v) is
-    v[0] for x <= b[0], v[i] for b[i-1] < x <= b[i], v[-1] after; tf.cast(..., tf.float32)."""
-    initial_learning_rate = base_lr * batch_size / batch_denom
-    batches_per_epoch = num_images / batch_size
-    boundaries = [int(batches_per_epoch * epoch) for epoch in boundary_epochs]
-    vals = [initial_learning_rate * decay for decay in decay_rates]
-
-    def learning_rate_fn(global_step):
-        lr = vals[bisect_left(boundaries, global_step)]
-        if warmup:
-            warmup_steps = int(batches_per_epoch * 5)
-            warmup_lr = (initial_learning_rate * np.float32(global_step)
-                         / np.float32(warmup_steps))
-            return warmup_lr if global_step < warmup_steps else lr
-        return lr
-
-    return learning_rate_fn
 
 
 @pytest.mark.parametrize("file,args,total,warmup_steps", [
@@ -107,32 +87,6 @@ def test_keras_builtin_schedules(file, make, total):
     np.testing.assert_allclose(s.values(steps), np.asarray(ref(steps)), rtol=1e-6)
 
 
-class StepDecay:
-    """The article's StepDecay, verbatim but for the plot method."""
-
-    def __init__(self, initAlpha=0.01, factor=0.25, dropEvery=10):  # noqa: N803
-        self.initAlpha = initAlpha
-        self.factor = factor
-        self.dropEvery = dropEvery
-
-    def __call__(self, epoch):
-        exp = np.floor((1 + epoch) / self.dropEvery)
-        alpha = self.initAlpha * (self.factor ** exp)
-        return float(alpha)
-
-
-class PolynomialDecay:
-    """The article's PolynomialDecay, verbatim but for the plot method."""
-
-    def __init__(self, maxEpochs=100, initAlpha=0.01, power=1.0):  # noqa: N803
-        self.maxEpochs = maxEpochs
-        self.initAlpha = initAlpha
-        self.power = power
-
-    def __call__(self, epoch):
-        decay = (1 - (epoch / float(self.maxEpochs))) ** self.power
-        alpha = self.initAlpha * decay
-        return float(alpha)
 
 
 @pytest.mark.parametrize("file,schedule", [
@@ -151,19 +105,6 @@ def test_per_epoch_schedules_as_keras_learning_rate_scheduler_applies_them(file,
 
 # --- 003_3733786f2ac62972: the YOLOv3 warmup + cosine ------------------------------------------
 
-def article_yolov3(learn_rate_init, learn_rate_end, warmup_periods, first_stage_epochs,
-                   second_stage_epochs, steps_per_period):
-    """The article's TensorFlow code; global_step is a float64 variable starting at 1.0."""
-    warmup_steps = float(warmup_periods * steps_per_period)
-    train_steps = float((first_stage_epochs + second_stage_epochs) * steps_per_period)
-
-    def learn_rate(global_step):
-        if global_step < warmup_steps:
-            return global_step / warmup_steps * learn_rate_init
-        return learn_rate_end + 0.5 * (learn_rate_init - learn_rate_end) * (
-            1 + math.cos((global_step - warmup_steps) / (train_steps - warmup_steps) * math.pi))
-
-    return learn_rate
 
 
 def test_yolov3():
@@ -178,19 +119,6 @@ def test_yolov3():
 
 # --- 004_e74184193f34c363: TF Object Detection exponential_decay_with_burnin -------------------
 
-def article_burnin(global_step, learning_rate_base, learning_rate_decay_steps,
-                   learning_rate_decay_factor, burnin_learning_rate=0.0, burnin_steps=0,
-                   min_learning_rate=0.0, staircase=True):
-    """The answer's exponential_decay_with_burnin; tf.train.exponential_decay with staircase
-    is base * factor ** floor(step / decay_steps)."""
-    if burnin_learning_rate == 0:
-        burnin_learning_rate = learning_rate_base
-    p = (global_step - burnin_steps) / learning_rate_decay_steps
-    if staircase:
-        p = math.floor(p)
-    post_burnin_learning_rate = learning_rate_base * learning_rate_decay_factor ** p
-    lr = burnin_learning_rate if global_step < burnin_steps else post_burnin_learning_rate
-    return max(lr, min_learning_rate)
 
 
 def test_object_detection_schedule_is_flat_for_800720_steps():

@@ -13,6 +13,8 @@ import lrkit
 from lrkit import ScheduleError
 
 keras = pytest.importorskip("keras")
+from seed_code import StepDecay  # noqa: E402
+
 from lrkit.keras import LearningRateSchedule, LRLogger, Plateau  # noqa: E402
 
 PLAN = lrkit.warmup(lrkit.cosine(0.1, 1e-3, 30), 5)
@@ -100,17 +102,6 @@ def test_plateau_without_its_callback_is_an_error():
     with pytest.raises(ScheduleError, match=r"a plateau schedule needs the lrkit.keras.Plateau "
                        r"callback in model.fit\(callbacks=\[...\]\)"):
         m.fit(*data(), batch_size=8, epochs=1, verbose=0)
-
-
-class StepDecay:
-    """The source article's StepDecay (002_41544ad2e7921c5a), verbatim but for plot()."""
-
-    def __init__(self, initAlpha=0.01, factor=0.25, dropEvery=10):  # noqa: N803
-        self.initAlpha, self.factor, self.dropEvery = initAlpha, factor, dropEvery
-
-    def __call__(self, epoch):
-        exp = np.floor((1 + epoch) / self.dropEvery)
-        return float(self.initAlpha * (self.factor ** exp))
 
 
 def test_per_epoch_schedule_equals_keras_learning_rate_scheduler():

@@ -8,24 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from seed_code import article_burnin as exponential_decay_with_burnin
 
 import lrkit
 from lrkit import ConfigError
 
 EX = Path(__file__).parent.parent.parent / "examples"
-
-
-def exponential_decay_with_burnin(global_step, learning_rate_base, learning_rate_decay_steps,
-                                  learning_rate_decay_factor, burnin_learning_rate=0.0,
-                                  burnin_steps=0, min_learning_rate=0.0, staircase=True):
-    if burnin_learning_rate == 0:
-        burnin_learning_rate = learning_rate_base
-    p = (global_step - burnin_steps) / learning_rate_decay_steps
-    if staircase:
-        p = math.floor(p)
-    post_burnin_learning_rate = learning_rate_base * learning_rate_decay_factor ** p
-    lr = burnin_learning_rate if global_step < burnin_steps else post_burnin_learning_rate
-    return max(lr, min_learning_rate)
 
 
 def cosine_decay_with_warmup(global_step, learning_rate_base, total_steps,
