@@ -89,4 +89,30 @@ def test_reduce_on_plateau_matches_torch():
             u, state = update(jnp.ones(1), state, value=jnp.float32(m))
             assert -float(u[0]) == pytest.approx(opt.param_groups[0]["lr"], rel=1e-6), trial
         u, state2 = update(jnp.ones(1), state, value=jnp.float32(0.0), observe=False)
-        assert jax.tree.map(lambda a, b: bool((a == b).all()), state2, state)
+        plateau_before, plateau_after = state[1], state2[1]   # observe=False: unchanged
+        assert all(jax.tree.leaves(jax.tree.map(lambda a, b: bool((a == b).all()),
+                                                plateau_after, plateau_before)))
+
+
+def test_range_test_leaves_the_inputs_and_suggests():
+    from sklearn.datasets import load_digits
+
+    from lrkit.optax import range_test
+
+    d = load_digits()
+    x = jnp.asarray(d.data / 16.0, dtype=jnp.float32)
+    y = jnp.asarray(d.target)
+    batches = [(x[i:i + 64], y[i:i + 64]) for i in range(0, 1536, 64)]
+    params = {"w": jnp.zeros((64, 10)), "b": jnp.zeros(10)}
+
+    def loss_fn(p, batch):
+        xb, yb = batch
+        return optax.softmax_cross_entropy_with_integer_labels(xb @ p["w"] + p["b"], yb).mean()
+
+    opt = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1, momentum=0.9)
+    before = jax.tree.map(lambda a: a.copy(), params)
+    r = range_test(loss_fn, params, opt, batches, start_lr=1e-5, end_lr=10.0)
+    assert all(jax.tree.leaves(jax.tree.map(lambda a, b: bool((a == b).all()), params, before)))
+    assert 1e-4 < r.lr < 10 and r.suggest()["valley"].valid
+    with pytest.raises(ScheduleError, match="build the optimizer with optax.inject_hyperparams"):
+        range_test(loss_fn, params, optax.sgd(0.1), batches)

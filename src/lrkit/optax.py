@@ -17,7 +17,7 @@ from ._combine import plateau
 from ._schedule import Schedule
 from .errors import ScheduleError
 
-__all__ = ["reduce_on_plateau", "schedule"]
+__all__ = ["range_test", "reduce_on_plateau", "schedule"]
 
 
 def _check(s: Any, who: str, binding: dict[str, Any]) -> Schedule:
@@ -102,3 +102,48 @@ def reduce_on_plateau(s: plateau) -> optax.GradientTransformationExtraArgs:
         return jax.tree.map(lambda u: u * scale.astype(u.dtype), updates), new
 
     return optax.GradientTransformationExtraArgs(init, update)
+
+
+def range_test(loss_fn: Any, params: Any, optimizer: Any, data: Any, *,
+               start_lr: float = 1e-7, end_lr: float = 10.0, num_steps: int = 100,
+               mode: str = "exp", smooth: float = 0.98,
+               diverge_threshold: float = 5.0) -> Any:
+    """The LR range test for JAX (see ``lrkit.finder.range_test``).
+
+    ``loss_fn(params, batch) -> loss``; ``optimizer`` is an optax transformation built with
+    ``optax.inject_hyperparams`` (e.g. ``optax.inject_hyperparams(optax.adam)(learning_rate=
+    1e-3)``), so the sweep can set its ``learning_rate``; ``data`` is an iterable of batches,
+    cycled if shorter. Nothing is modified: JAX arrays are immutable, and the sweep works on its
+    own optimizer state from ``optimizer.init(params)``.
+    """
+    import itertools
+
+    from .finder import sweep, sweep_lrs
+
+    lrs = sweep_lrs(start_lr, end_lr, num_steps, mode)
+    state = optimizer.init(params)
+    hyper = getattr(state, "hyperparams", None)
+    if not isinstance(hyper, dict) or "learning_rate" not in hyper:
+        raise ScheduleError("lrkit.optax.range_test: build the optimizer with "
+                            "optax.inject_hyperparams(...)(learning_rate=...) so the sweep can "
+                            "set its learning rate")
+    batches = list(itertools.islice(iter(data), num_steps))
+    if not batches:
+        raise ScheduleError("lrkit.optax.range_test: 'data' holds no batch")
+
+    @jax.jit
+    def step(params: Any, state: Any, batch: Any, lr: Any) -> Any:
+        state.hyperparams["learning_rate"] = lr
+        loss, grads = jax.value_and_grad(loss_fn)(params, batch)
+        updates, state = optimizer.update(grads, state, params)
+        return optax.apply_updates(params, updates), state, loss
+
+    current = {"params": params, "state": state}
+    cycle = itertools.cycle(batches)
+
+    def update(lr: float) -> float:
+        current["params"], current["state"], loss = step(
+            current["params"], current["state"], next(cycle), jnp.asarray(lr))
+        return float(loss)
+
+    return sweep(lrs, update, smooth, diverge_threshold)
