@@ -177,11 +177,11 @@ class LRScheduler(_TorchLRScheduler):
     # -- the clock -----------------------------------------------------------------------------
 
     def _after_update(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        groups, key, written = self.optimizer.param_groups, self._key, self._written
-        self.count += 1
+        groups, key, written = optimizer.param_groups, self._key, self._written
+        self.count = count = self.count + 1
         shared = self._shared
         if shared is not None:  # the common case, spelled out: it runs at every update
-            v = shared._at(float(self.count), SCALAR)
+            v = shared._at(float(count), SCALAR)
             for i, want in written.items():
                 g = groups[i]
                 found = g[key]
