@@ -581,10 +581,6 @@ class Schedule:
         # travel, and the pickle holds only the arguments.
         return (_rebuild, (type(self), {f.name: getattr(self, f.name) for f in self._fields}))
 
-    def _repr_operand(self) -> str:
-        """repr as an operand of ``*`` or ``>>`` (parenthesized where needed)."""
-        return repr(self)
-
 
 def _rebuild(cls: type[Schedule], kwargs: dict[str, Any]) -> Schedule:
     return cls(**kwargs)

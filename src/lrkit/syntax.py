@@ -236,11 +236,7 @@ class _Parser:
 
     def build(self, cls: type[Schedule], args: list[Any], kwargs: dict[str, Any],
               pos: int) -> Schedule:
-        fields = cls._fields
-        args = [_coerce(a, f.metadata["role"]) for a, f in zip(args, fields)] + args[len(fields):]
-        roles = {f.name: f.metadata["role"] for f in fields}
-        kwargs = {k: _coerce(v, roles.get(k, "")) for k, v in kwargs.items()}
-        try:
+        try:  # the constructor checks and normalizes (ints to floats, lists to tuples)
             return cls(*args, **kwargs)
         except (ScheduleError, TypeError) as e:
             self.fail(str(e), pos)
@@ -257,16 +253,6 @@ class _WarmupPrefix:
         for name, v in zip(("over", "start", "shape"), args):
             self.kwargs[name] = v
         self.pos = pos
-
-
-def _coerce(v: Any, role: str) -> Any:
-    if role in ("value", "number") and isinstance(v, int) and not isinstance(v, bool):
-        return float(v)
-    if role == "values" and isinstance(v, list):
-        return [float(x) if isinstance(x, int) else x for x in v]
-    if role == "points" and isinstance(v, list):
-        return [tuple(p) if isinstance(p, (list, tuple)) else p for p in v]
-    return v
 
 
 # --- printing -----------------------------------------------------------------------------------
