@@ -354,3 +354,10 @@ def test_units_bound_by_the_scheduler():
     s = lrkit.warmup(lrkit.cosine(0.1, 0.0, "90%"), "10%")
     sched = LRScheduler(opt, s, total_steps=50)
     assert sched.schedules[0] == s.bind(total_steps=50)
+
+
+def test_applied_takes_an_update_index():
+    sched = LRScheduler(model_and_opt()[1], SCHED)
+    assert sched.applied(7) == SCHED(7)
+    with pytest.raises(ScheduleError, match=r"applied\(\) takes an update index >= 0, got -1"):
+        sched.applied(-1)

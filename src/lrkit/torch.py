@@ -11,6 +11,7 @@ What does not live here: the schedules (``lrkit``), logging of applied values (`
 from __future__ import annotations
 
 import math
+import operator
 import re
 import warnings
 from collections.abc import Mapping
@@ -121,6 +122,8 @@ class LRScheduler(_TorchLRScheduler):
 
     def applied(self, k: int, group: int = 0) -> float:
         """The value update ``k`` gets in ``group`` (with the current plateau state)."""
+        if isinstance(k, bool) or operator.index(k) < 0:
+            raise ScheduleError(f"{_WHO}: applied() takes an update index >= 0, got {k!r}")
         return float(self._value(group, self.schedules[group], float(k)))
 
     def current(self, group: int = 0) -> float:
