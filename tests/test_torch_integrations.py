@@ -150,7 +150,8 @@ def test_accelerate_with_gradient_accumulation():
 def _ddp_worker(rank, world, rendezvous, out, ckpt, resume):
     import torch.distributed as dist
 
-    # A file rendezvous: no TCP port to race for with other processes on the machine.
+    # A file rendezvous (no port to race for) and the loopback interface for gloo's traffic.
+    os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
     dist.init_process_group("gloo", init_method=f"file://{rendezvous}", rank=rank,
                             world_size=world)
     torch.manual_seed(0)
@@ -175,18 +176,27 @@ def _ddp_worker(rank, world, rendezvous, out, ckpt, resume):
     dist.destroy_process_group()
 
 
-def test_ddp_ranks_agree_and_resume_at_another_world_size_in_sample_space(tmp_path):
+def _spawn(n, args, tmp_path):
+    """Start the gloo workers; once more if one was killed by a signal (gloo under load)."""
     import torch.multiprocessing as mp
 
+    for attempt in range(2):
+        try:
+            return mp.spawn(_ddp_worker, args=(n, str(tmp_path / f"rdv{n}-{attempt}"), *args),
+                            nprocs=n, join=True)
+        except mp.ProcessExitedException as e:
+            if attempt or e.signal_name is None:
+                raise
+
+
+def test_ddp_ranks_agree_and_resume_at_another_world_size_in_sample_space(tmp_path):
     out, ckpt = str(tmp_path / "seen"), str(tmp_path / "sched.pt")
-    mp.spawn(_ddp_worker, args=(2, str(tmp_path / "rdv2"), out, ckpt, False), nprocs=2,
-             join=True)
+    _spawn(2, (out, ckpt, False), tmp_path)
     r0, r1 = (torch.load(f"{out}.{r}") for r in (0, 1))
     assert r0["seen"] == r1["seen"] and r0["peak"] == lrkit.scale_lr(0.1, 32, 16) == 0.2
     two = lrkit.warmup(lrkit.cosine(0.2, 0.0, 100), 10)          # 3200 / 32 samples per step
     assert r0["seen"] == [two(k) for k in range(10)]
-    mp.spawn(_ddp_worker, args=(1, str(tmp_path / "rdv1"), out, ckpt, True), nprocs=1,
-             join=True)
+    _spawn(1, (out, ckpt, True), tmp_path)
     r = torch.load(f"{out}.0")
     one = lrkit.warmup(lrkit.cosine(0.1, 0.0, 200), 20)           # 3200 / 16 samples per step
     # 10 updates of 32 samples = 320 samples = update 20 at 16 samples per step.
