@@ -1,4 +1,5 @@
-"""One small instance of every registered kind, for contract tests across adapters."""
+"""One small instance of every registered kind (and ``kind:variant`` for options that take
+another code path), for contract tests across adapters."""
 
 import lrkit
 
@@ -7,6 +8,7 @@ BY_KIND = {
     "constant": lrkit.constant(0.5, over=10),
     "linear": lrkit.linear(1.0, 0.1, 20),
     "cosine": C,
+    "cosine:k_decay": lrkit.cosine(1.0, 0.1, 20, k_decay=2.0),
     "polynomial": lrkit.polynomial(1.0, 0.0, 8, power=2.0, cycle=True),
     "exponential": lrkit.exponential(1.0, 0.5, 4, staircase=True, begin=2, end=0.1),
     "inverse_time": lrkit.inverse_time(1.0, 0.5, 3),
@@ -25,12 +27,15 @@ BY_KIND = {
                                at=[6, 30]),
     "restarts": lrkit.restarts(lrkit.cosine(1.0, 0.1, 5), period_mult=2.0, peak_decay=0.7,
                                limit=3),
+    "restarts:timm": lrkit.restarts(lrkit.cosine(1.0, 0.1, 5, k_decay=2.0), period_mult=1.5,
+                                    peak_decay=0.7, limit=4, decay="peak", cycle_index="log"),
     "plateau": lrkit.plateau(lrkit.warmup(lrkit.constant(1.0, over=20), 5)),
     "scale": C * 0.5,
     "product": C * lrkit.cyclic(0.5, 1.0, 3),
     "clip": C.clip(min=0.4, max=0.8),
     "stretch": lrkit.cosine(1.0, 0.1, 9).stretch(2.5),
     "stepped": C.stepped(4),
+    "skip": C.skip(6),
     "past_end": lrkit.cosine(1.0, 0.1, 10).past_end("continue"),
 }
 N = 60

@@ -26,10 +26,12 @@ def leaves(draw):
     if which == "linear":
         return lrkit.linear(v, w, n)
     if which == "cosine":
-        return lrkit.cosine(v, w, n, exponent=draw(st.sampled_from([1.0, 0.5, 2.0])))
+        return lrkit.cosine(v, w, n, exponent=draw(st.sampled_from([1.0, 0.5, 2.0])),
+                            k_decay=draw(st.sampled_from([1.0, 1.0, 2.0, 0.5])))
     if which == "polynomial":
         return lrkit.polynomial(v, w, n, power=draw(st.sampled_from([0.5, 1.0, 2.0])),
-                                cycle=draw(st.booleans()))
+                                cycle=draw(st.booleans()),
+                                k_decay=draw(st.sampled_from([1.0, 1.0, 2.0, 0.5])))
     if which == "exponential":
         rate = draw(st.floats(0.1, 3.0))
         end = v * (0.5 if rate < 1 else 2.0) if rate > 1 or draw(st.booleans()) else None
@@ -80,8 +82,8 @@ def extend(children):
     @st.composite
     def combine(draw):
         which = draw(st.sampled_from(["sequence", "sequence_at", "warmup", "restarts", "scale",
-                                      "product", "clip", "stretch", "stepped", "continue",
-                                      "plateau"]))
+                                      "product", "clip", "stretch", "stepped", "skip",
+                                      "continue", "plateau"]))
         if which == "sequence":
             kids = draw(st.lists(finite, min_size=1, max_size=3)) + [draw(children)]
             return lrkit.sequence(kids)
@@ -100,10 +102,14 @@ def extend(children):
                 shape = "linear"
             return lrkit.warmup(inner, draw(lengths), start=start, shape=shape)
         if which == "restarts":
-            return lrkit.restarts(draw(finite.filter(lambda s: s.duration > 0)),
-                                  period_mult=draw(st.sampled_from([1.0, 1.5, 2.0])),
+            cycle = draw(finite.filter(lambda s: s.duration > 0))
+            decay = draw(st.sampled_from(["distance", "peak"]))
+            if cycle(0) == cycle(cycle.duration):
+                decay = "distance"
+            return lrkit.restarts(cycle, period_mult=draw(st.sampled_from([1.0, 1.5, 2.0])),
                                   peak_decay=draw(st.floats(0.0, 1.0)),
-                                  limit=draw(st.none() | st.integers(1, 4)))
+                                  limit=draw(st.none() | st.integers(1, 4)), decay=decay,
+                                  cycle_index=draw(st.sampled_from(["exact", "log"])))
         if which == "scale":
             return draw(children) * draw(st.floats(0.0, 4.0))
         if which == "product":
@@ -115,6 +121,8 @@ def extend(children):
             return draw(children).stretch(draw(st.sampled_from([0.5, 2.0, 3.0])))
         if which == "stepped":
             return draw(children).stepped(draw(lengths))
+        if which == "skip":
+            return draw(children).skip(draw(lengths))
         if which == "plateau":
             return lrkit.plateau(draw(children), factor=draw(st.floats(0.1, 0.9)),
                                  patience=draw(st.integers(0, 5)),

@@ -16,11 +16,11 @@ from kinds import BY_KIND, N
 
 from lrkit._schedule import REGISTRY
 
-KINDS = sorted(REGISTRY)
+KINDS = sorted(BY_KIND)
 
 
 def test_every_registered_kind_has_an_instance():
-    assert sorted(BY_KIND) == KINDS
+    assert sorted({name.split(":")[0] for name in BY_KIND}) == sorted(REGISTRY)
 
 
 def plan(kind):

@@ -46,6 +46,12 @@ CASES = [
     ("unknown warmup shape", lambda: lrkit.warmup(lrkit.constant(1.0), 5, shape="linar"),
      "warmup: 'shape' must be one of 'linear', 'cosine', 'exponential', 'constant', got "
      "'linar'; did you mean 'linear'?"),
+    ("peak decay of a flat cycle",
+     lambda: lrkit.restarts(lrkit.constant(1.0, over=3), peak_decay=0.5, decay="peak"),
+     "restarts: 'decay' 'peak' needs a cycle whose first value differs from its last (it "
+     "scales the distance between them), got 'peak'; use decay='distance'"),
+    ("negative skip", lambda: lrkit.linear(1.0, 0.0, 5).skip(-1),
+     "skip: 'steps' must be > 0 steps, got -1"),
     ("unknown past_end", lambda: lrkit.constant(1.0, over=5).past_end("wrap"),
      "past_end: 'policy' must be one of 'hold', 'continue', 'error', got 'wrap'"),
     ("infinite child needs at", lambda: lrkit.constant(1.0) >> lrkit.constant(0.5),

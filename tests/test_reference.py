@@ -38,6 +38,9 @@ TABLE = [
     ("cosine", cosine(1.0, 0.0, 4), {0: 1.0, 1: (1 + C(math.pi / 4)) / 2, 2: 0.5, 4: 0.0, 8: 0.0}),
     ("cosine floor", cosine(1.0, 0.1, 2), {0: 1.0, 1: 0.55, 2: 0.1, 3: 0.1}),
     ("cosine exponent", cosine(1.0, 0.0, 2, exponent=2.0), {1: 0.25, 2: 0.0}),
+    # k-decay 2: progress k²/16, so k = 2 is a quarter of the way: ½(1 + cos(π/4))
+    ("cosine k_decay", cosine(1.0, 0.0, 4, k_decay=2.0), {2: (1 + C(math.pi / 4)) / 2, 4: 0.0}),
+    ("polynomial k_decay", polynomial(1.0, 0.0, 4, k_decay=2.0), {1: 15 / 16, 2: 0.75, 4: 0.0}),
     ("polynomial", polynomial(1.0, 0.0, 4, power=2.0), {0: 1.0, 1: 0.5625, 2: 0.25, 4: 0.0,
                                                          5: 0.0}),
     ("polynomial end", polynomial(1.0, 0.5, 2), {1: 0.75, 2: 0.5, 3: 0.5}),
@@ -100,6 +103,14 @@ TABLE = [
     ("restarts mult decay", restarts(linear(1.0, 0.0, 2), period_mult=2.0, peak_decay=0.5),
      {2: 0.5, 3: 0.375, 5: 0.125, 6: 0.25}),
     ("restarts limit", restarts(linear(1.0, 0.0, 2), limit=2), {3: 0.5, 4: 0.0, 99: 0.0}),
+    # peak mode: cycle 1 starts at 0.5 (not 0.2 + 0.8·0.5) and keeps the final value 0.2
+    ("restarts peak", restarts(linear(1.0, 0.2, 2), peak_decay=0.5, decay="peak"),
+     {2: 0.5, 3: 0.2 + 0.4 * (0.5 - 0.2) / 0.8, 4: 0.25}),
+    # cycle 5 of a 1-step cycle tripling in length starts at (3^5 - 1)/2 = 121, where
+    # log(243)/log(3) lands just below 5: the log index gives cycle 4's end value
+    ("restarts log index", restarts(linear(1.0, 0.0, 1), period_mult=3.0, cycle_index="log"),
+     {120: 1 / 81, 121: 0.0, 122: 1 - 1 / 243}),
+    ("restarts exact index", restarts(linear(1.0, 0.0, 1), period_mult=3.0), {121: 1.0}),
     ("plateau", plateau(linear(1.0, 0.0, 2)), {0: 1.0, 1: 0.5}),
     ("wsd", wsd(1.0, 10, warmup=2, decay=4, decay_shape="linear"),
      {0: 1 / 3, 1: 2 / 3, 2: 1.0, 6: 1.0, 7: 0.75, 10: 0.0}),
@@ -109,6 +120,8 @@ TABLE = [
     ("clip", linear(1.0, 0.0, 4).clip(min=0.3, max=0.6), {0: 0.6, 2: 0.5, 4: 0.3}),
     ("stretch", linear(1.0, 0.0, 2).stretch(2.0), {1: 0.75, 2: 0.5, 4: 0.0}),
     ("stepped", linear(1.0, 0.0, 4).stepped(2), {1: 1.0, 2: 0.5, 3: 0.5, 4: 0.0}),
+    ("skip", linear(1.0, 0.0, 4).skip(1), {0: 0.75, 2: 0.25, 3: 0.0, 9: 0.0}),
+    ("skip past the end", linear(1.0, 0.0, 2).skip(5), {0: 0.0, 3: 0.0}),
     ("continue", cosine(1.0, 0.0, 2).past_end("continue"), {2: 0.0, 3: 0.5, 4: 1.0}),
     ("continue floor", linear(1.0, 0.0, 2).past_end("continue"), {3: 0.0}),
 ]

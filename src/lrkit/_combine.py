@@ -213,11 +213,19 @@ class restarts(Schedule):
     by ``peak_decay^i``: ``value(k) = f + (schedule((k - B_i)/m^i) - f)·peak_decay^i``. After
     ``limit`` cycles the value holds at ``f``.
 
+    With ``decay="peak"`` (timm's ``cycle_decay``) ``peak_decay^i`` scales the cycle's first
+    value ``s0`` instead: the distance is scaled by ``(s0·peak_decay^i - f)/(s0 - f)``. With
+    ``cycle_index="log"`` the cycle of step ``k`` is ``floor(log(1 - k/D·(1 - m)) / log(m))``
+    as timm and Keras compute it in floating point, which at some exact cycle starts lands one
+    cycle early (the step then gets the previous cycle's end value); ``"exact"`` settles it.
+
     Args:
       schedule: a finite schedule (one cycle).
       period_mult: the growth of each cycle's length, > 0 (< 1 needs a ``limit``).
       peak_decay: the factor on each cycle's distance from the final value, >= 0.
       limit: the number of cycles, or None for ever.
+      decay: what ``peak_decay`` scales: ``distance`` (from the final value) or ``peak``.
+      cycle_index: ``exact`` or ``log`` (timm's and Keras' floating-point cycle index).
 
     >>> s = restarts(linear(1.0, 0.0, 2), period_mult=2.0, peak_decay=0.5)
     >>> [s(k) for k in range(8)]
@@ -230,6 +238,8 @@ class restarts(Schedule):
     period_mult: float = arg("number", default=1.0, lo=0.0, lo_open=True)
     peak_decay: float = arg("number", default=1.0, lo=0.0)
     limit: int | None = arg("int", default=None, lo=1, rule="must be None or a number of cycles")
+    decay: str = arg("choice", default="distance", choices=("distance", "peak"))
+    cycle_index: str = arg("choice", default="exact", choices=("exact", "log"))
 
     def __post_init__(self) -> None:
         if self.period_mult < 1 and self.limit is None:
@@ -240,10 +250,16 @@ class restarts(Schedule):
             if d is None or d <= 0:
                 raise fail(self.kind, "schedule", "must be finite and last > 0 steps (one cycle)",
                            self.schedule)
+            if self.decay == "peak" and self.peak_decay != 1.0 \
+                    and self._ends[0] == self._ends[1]:
+                raise fail(self.kind, "decay", "'peak' needs a cycle whose first value differs "
+                           "from its last (it scales the distance between them)", self.decay,
+                           "use decay='distance'")
 
     @cached_property
-    def _final(self) -> float:
-        return self.schedule(int(self.schedule.duration))  # type: ignore[arg-type]
+    def _ends(self) -> tuple[float, float]:
+        """The cycle's first and final values."""
+        return self.schedule(0), self.schedule(int(self.schedule.duration))  # type: ignore
 
     def _begin(self, i: Any, xp: Ops) -> Any:
         d, m = float(self.schedule.duration), self.period_mult  # type: ignore[arg-type]
@@ -260,13 +276,17 @@ class restarts(Schedule):
             i = xp.floordiv(k, d)
         else:
             i = xp.floor(xp.log(xp.maximum(1.0 - k / d * (1.0 - m), 1e-300)) / math.log(m))
-        # The logarithm can land a hair off at exact cycle starts; settle i exactly.
-        i = xp.where(k < self._begin(i, xp), i - 1.0, i)
-        i = xp.where(k >= self._begin(i + 1.0, xp), i + 1.0, i)
+        if self.cycle_index == "exact":
+            # The logarithm can land a hair off at exact cycle starts; settle i exactly.
+            i = xp.where(k < self._begin(i, xp), i - 1.0, i)
+            i = xp.where(k >= self._begin(i + 1.0, xp), i + 1.0, i)
         i = xp.maximum(i, 0.0)
         local = (k - self._begin(i, xp)) / xp.power(m, i)
-        f = self._final
-        v = f + (self.schedule._at(xp.maximum(local, 0.0), xp) - f) * xp.power(self.peak_decay, i)
+        s0, f = self._ends
+        g = xp.power(self.peak_decay, i)
+        if self.decay == "peak" and self.peak_decay != 1.0:
+            g = (s0 * g - f) / (s0 - f)
+        v = f + (self.schedule._at(xp.maximum(local, 0.0), xp) - f) * g
         return v if self.limit is None else xp.where(i >= self.limit, f, v)
 
 
@@ -506,6 +526,31 @@ class Stepped(Schedule):
 
     def __repr__(self) -> str:
         return f"{_atom(self.schedule)}.stepped({self.every!r})"
+
+
+@register
+class Skip(Schedule):
+    """``schedule.skip(steps)``: the schedule from step ``steps`` on, ``value(k) =
+    schedule(k + steps)``; lasts ``max(D - steps, 0)``. A warmup that overlaps the start of the
+    schedule instead of delaying it (timm's ``warmup_prefix=False``) is
+    ``ramp >> schedule.skip(W)``."""
+
+    kind = "skip"
+    schedule: Schedule = arg("schedule")
+    steps: Time = arg("time")
+
+    def _span(self) -> int | None:
+        d = self.schedule.duration
+        return None if d is None else max(d - int(self.steps), 0)
+
+    def _f(self, k: Any, xp: Ops) -> Any:
+        return self.schedule._at(k + float(self.steps), xp)
+
+    def _cont(self, k: Any, xp: Ops) -> Any:
+        return self.schedule._cont(k + float(self.steps), xp)
+
+    def __repr__(self) -> str:
+        return f"{_atom(self.schedule)}.skip({self.steps!r})"
 
 
 _POLICIES = ("hold", "continue", "error")

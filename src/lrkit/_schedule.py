@@ -529,6 +529,12 @@ class Schedule:
 
         return Stepped(self, every)
 
+    def skip(self, steps: Time) -> Schedule:
+        """The schedule from step ``steps`` on: ``value(k) = s(k + steps)``."""
+        from ._combine import Skip
+
+        return Skip(self, steps)
+
     def past_end(self, policy: str) -> Schedule:
         """What happens after the end: ``"hold"`` (default), ``"continue"`` or ``"error"``."""
         from ._combine import PastEnd

@@ -45,6 +45,13 @@ class _Anneal(Schedule):
         return int(self.over)
 
 
+def _progress(k: Any, over: Any, k_decay: float, xp: Ops) -> Any:
+    """``k / over``, or timm's k-decay progress ``k^kd / over^kd`` (its order of operations)."""
+    if k_decay == 1.0:
+        return k / over
+    return xp.power(k, k_decay) / xp.power(over + 0.0 * k, k_decay)
+
+
 @register
 class constant(Schedule):
     """A constant value, for ever or (with ``over``) for ``over`` steps.
@@ -98,13 +105,15 @@ class linear(_Anneal):
 class cosine(_Anneal):
     """Cosine annealing from ``start`` to ``end`` over ``over`` steps, then ``end``.
 
-    ``value(k) = end + (start - end) · (½ (1 + cos(π · min(k, over) / over)))^exponent``.
+    ``value(k) = end + (start - end) · (½ (1 + cos(π · p)))^exponent`` with the progress
+    ``p = min(k, over) / over``, or ``p = k^k_decay / over^k_decay`` with timm's ``k_decay``.
 
     Args:
       start: the value at step 0.
       end: the value from step ``over`` on (PyTorch's ``eta_min``; Keras' ``alpha·start``).
       over: the length, > 0.
       exponent: optax's exponent on the cosine factor, > 0.
+      k_decay: timm's k-decay (Zhang et al. 2020): > 1 holds the value high for longer.
 
     >>> s = cosine(1.0, 0.0, 4)
     >>> [round(s(k), 4) for k in range(6)]
@@ -113,6 +122,7 @@ class cosine(_Anneal):
 
     kind = "cosine"
     exponent: float = arg("number", default=1.0, lo=0.0, lo_open=True)
+    k_decay: float = arg("number", default=1.0, lo=0.0, lo_open=True)
 
     def _cont(self, k: Any, xp: Ops) -> Any:
         # Periodic past the end (PyTorch's CosineAnnealingLR): reduce k modulo 2·over first,
@@ -121,7 +131,7 @@ class cosine(_Anneal):
         return self._f(k - period * xp.floordiv(k, period), xp)
 
     def _f(self, k: Any, xp: Ops) -> Any:
-        c = 0.5 * (1.0 + xp.cos(math.pi * (k / self.over)))
+        c = 0.5 * (1.0 + xp.cos(math.pi * _progress(k, self.over, self.k_decay, xp)))
         if self.exponent != 1.0:
             c = xp.power(xp.maximum(c, 0.0), self.exponent)
         return self.end + (self.start - self.end) * c
@@ -134,7 +144,7 @@ class polynomial(_Anneal):
     ``value(k) = (start - end) · (1 - min(k, over) / over)^power + end``. With ``cycle=True`` the
     horizon grows to the next multiple of ``over`` instead of holding:
     ``over' = over · ceil(k / over)`` (``over`` at k = 0), as Keras does; the schedule is then
-    infinite.
+    infinite. With timm's ``k_decay`` the progress ``k / over`` is ``k^k_decay / over^k_decay``.
 
     Args:
       start: the value at step 0.
@@ -142,6 +152,7 @@ class polynomial(_Anneal):
       over: the length, > 0.
       power: the exponent, > 0.
       cycle: Keras' cycling.
+      k_decay: timm's k-decay (as in ``cosine``), > 0.
 
     >>> s = polynomial(1.0, 0.0, 4, power=2.0)
     >>> [s(k) for k in range(6)]
@@ -151,6 +162,7 @@ class polynomial(_Anneal):
     kind = "polynomial"
     power: float = arg("number", default=1.0, lo=0.0, lo_open=True)
     cycle: bool = arg("bool", default=False)
+    k_decay: float = arg("number", default=1.0, lo=0.0, lo_open=True)
 
     def _span(self) -> int | None:
         return None if self.cycle else int(self.over)
@@ -159,7 +171,11 @@ class polynomial(_Anneal):
         over: Any = float(self.over)
         if self.cycle:
             over = over * xp.where(k == 0, 1.0, -xp.floordiv(-k, over))  # ceil(k / over)
-        frac = xp.maximum((over - k) / over, 0.0)  # exactly 0 at k = over, on every backend
+        if self.k_decay != 1.0:
+            p = _progress(k, over, self.k_decay, xp)  # exactly 0 at k = over (XLA divides
+            frac = xp.where(k >= over, 0.0, xp.maximum(1.0 - p, 0.0))  # by reciprocals)
+        else:
+            frac = xp.maximum((over - k) / over, 0.0)  # exactly 0 at k = over, on every backend
         return (self.start - self.end) * xp.power(frac, self.power) + self.end
 
 

@@ -5,7 +5,7 @@ Grammar (informally; ``docs/syntax.md`` has examples)::
     chain    := product (">>" product)*          a >> b: one after the other
     product  := postfix ("*" postfix)*           s * 0.5, s1 * s2
     postfix  := atom ("." method "(" args ")")*  .clip(min=…), .stretch(2), .stepped(1ep),
-                                                 .past_end(continue)
+                                                 .skip(5), .past_end(continue)
     atom     := kind "(" args ")" | "(" chain ")" | number
     args     := arg ("," arg)*
     arg      := [name "="] value
@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Any, NoReturn
 
-from ._combine import Clip, PastEnd, Product, Scale, Stepped, Stretch, sequence, warmup
+from ._combine import Clip, PastEnd, Product, Scale, Skip, Stepped, Stretch, sequence, warmup
 from ._schedule import REGISTRY, Schedule
 from ._shapes import _Anneal
 from ._time import _SUFFIX, _UNITS
@@ -41,7 +41,8 @@ _TOKEN = re.compile(rf"""
   | (?P<op>->|>>|[()\[\],=*.\-+])
   | (?P<word>[A-Za-z_][A-Za-z_0-9]*)
 """, re.VERBOSE)
-_METHODS = {"clip": Clip, "stretch": Stretch, "stepped": Stepped, "past_end": PastEnd}
+_METHODS = {"clip": Clip, "stretch": Stretch, "stepped": Stepped, "skip": Skip,
+            "past_end": PastEnd}
 
 
 def parse(text: str) -> Schedule:
@@ -147,8 +148,8 @@ class _Parser:
             self.take(".")
             kind, name, pos = self.take(what="a method name")
             if name not in _METHODS or not isinstance(value, Schedule):
-                self.fail(f"unknown method {name!r}; use .clip, .stretch, .stepped or "
-                          ".past_end", pos)
+                self.fail(f"unknown method {name!r}; use .clip, .stretch, .stepped, .skip "
+                          "or .past_end", pos)
             args, kwargs = self.args()
             value = self.build(_METHODS[name], [value, *args], kwargs, pos)
         return value
