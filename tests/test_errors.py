@@ -48,7 +48,7 @@ CASES = [
      "'linar'; did you mean 'linear'?"),
     ("peak decay of a flat cycle",
      lambda: lrkit.restarts(lrkit.constant(1.0, over=3), peak_decay=0.5, decay="peak"),
-     "restarts: 'decay' 'peak' needs a cycle whose first value differs from its last (it "
+     "restarts: 'decay' 'peak' needs a cycle whose start differs from its final value (it "
      "scales the distance between them), got 'peak'; use decay='distance'"),
     ("negative skip", lambda: lrkit.linear(1.0, 0.0, 5).skip(-1),
      "skip: 'steps' must be > 0 steps, got -1"),

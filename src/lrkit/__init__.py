@@ -38,7 +38,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError", "Schedule", "ScheduleError", "constant", "cosine", "cyclic", "explain",
-    "exponential", "from_config", "from_hf", "from_keras", "from_tf_object_detection",
+    "exponential", "from_config", "from_hf", "from_keras", "from_tf_object_detection", "from_timm",
     "from_torch", "geometric", "interpolate", "inverse_sqrt", "inverse_time", "json_schema",
     "linear", "lint", "multistep", "one_cycle", "one_minus_sqrt", "parse", "piecewise", "plateau",
     "plot", "polynomial", "restarts", "scale_lr", "sequence", "step", "tanh", "warmup", "wsd",
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from .interop._hf import from_hf
     from .interop._keras import from_keras
     from .interop._tfod import from_tf_object_detection
+    from .interop._timm import from_timm
     from .interop._torch import from_torch
     from .syntax import parse
 
@@ -62,7 +63,8 @@ _LAZY = {"recipes", "torch", "keras", "optax"}
 _ON_USE = {"from_config": "config", "json_schema": "config", "parse": "syntax",
            "explain": "_explain", "lint": "_lint", "plot": "_plot",
            "from_torch": "interop._torch", "from_keras": "interop._keras",
-           "from_tf_object_detection": "interop._tfod", "from_hf": "interop._hf"}
+           "from_tf_object_detection": "interop._tfod", "from_hf": "interop._hf",
+           "from_timm": "interop._timm"}
 
 
 def __getattr__(name: str) -> Any:

@@ -213,8 +213,9 @@ class restarts(Schedule):
     by ``peak_decay^i``: ``value(k) = f + (schedule((k - B_i)/m^i) - f)·peak_decay^i``. After
     ``limit`` cycles the value holds at ``f``.
 
-    With ``decay="peak"`` (timm's ``cycle_decay``) ``peak_decay^i`` scales the cycle's first
-    value ``s0`` instead: the distance is scaled by ``(s0·peak_decay^i - f)/(s0 - f)``. With
+    With ``decay="peak"`` (timm's ``cycle_decay``) ``peak_decay^i`` scales the cycle's start
+    ``s0`` instead (a shape's ``start`` argument, else its value at step 0): the distance is
+    scaled by ``(s0·peak_decay^i - f)/(s0 - f)``. With
     ``cycle_index="log"`` the cycle of step ``k`` is ``floor(log(1 - k/D·(1 - m)) / log(m))``
     as timm and Keras compute it in floating point, which at some exact cycle starts lands one
     cycle early (the step then gets the previous cycle's end value); ``"exact"`` settles it.
@@ -252,14 +253,17 @@ class restarts(Schedule):
                            self.schedule)
             if self.decay == "peak" and self.peak_decay != 1.0 \
                     and self._ends[0] == self._ends[1]:
-                raise fail(self.kind, "decay", "'peak' needs a cycle whose first value differs "
-                           "from its last (it scales the distance between them)", self.decay,
+                raise fail(self.kind, "decay", "'peak' needs a cycle whose start differs from "
+                           "its final value (it scales the distance between them)", self.decay,
                            "use decay='distance'")
 
     @cached_property
     def _ends(self) -> tuple[float, float]:
-        """The cycle's first and final values."""
-        return self.schedule(0), self.schedule(int(self.schedule.duration))  # type: ignore
+        """The cycle's start (see ``decay``) and final values."""
+        s = self.schedule
+        start = getattr(s, "start", None)
+        start = start if isinstance(start, float) else s(0)
+        return start, s(int(s.duration))  # type: ignore[arg-type]
 
     def _begin(self, i: Any, xp: Ops) -> Any:
         d, m = float(self.schedule.duration), self.period_mult  # type: ignore[arg-type]

@@ -1,0 +1,251 @@
+"""``from_timm``: the schedules of ``timm.scheduler.create_scheduler_v2`` as lrkit schedules.
+
+The schedule's step is timm's ``t``: the epoch (``step_on_epochs=True``, the default) or the
+optimizer update; with ``step_on_epochs=True`` and ``updates_per_epoch > 0`` it is the update,
+the value changing once per epoch. The value at each step is the one timm's training loop
+applies: the LR set at construction for step 0 (timm never calls ``step(0)``), then
+``_get_lr(t)`` plus the noise timm draws for ``t``.
+
+Conventions reproduced: a warmup from ``warmup_lr`` that overlaps the schedule
+(``warmup_prefix=False``: ``ramp >> schedule.skip(W)``; tanh ramps to its value at ``W``), a
+multistep milestone ``m`` taking effect at ``m - 1``, cycles whose peak (not distance from
+``min_lr``) decays by ``cycle_decay`` with the cycle index from timm's floating-point logarithm,
+``k_decay``, and noise from ``torch.Generator().manual_seed(noise_seed + t)``. Nothing here
+imports timm; torch only when noise is asked for.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .._combine import plateau, restarts, sequence, warmup
+from .._schedule import Schedule
+from .._shapes import (
+    constant,
+    cosine,
+    inverse_sqrt,
+    linear,
+    multistep,
+    one_minus_sqrt,
+    piecewise,
+    polynomial,
+    step,
+    tanh,
+)
+from ..errors import ScheduleError
+
+__all__ = ["from_timm"]
+
+_SCHEDS = ("cosine", "tanh", "step", "constant", "multistep", "plateau", "poly", "wsd", "rsqrt",
+           "none")
+_DEFAULTS: dict[str, Any] = dict(
+    sched="cosine", num_epochs=300, decay_epochs=None, decay_milestones=(90, 180, 270),
+    cooldown_epochs=0, patience_epochs=10, decay_rate=0.1, min_lr=0.0, warmup_lr=1e-5,
+    warmup_epochs=0, warmup_prefix=False, noise=None, noise_pct=0.67, noise_std=1.0,
+    noise_seed=42, cycle_mul=1.0, cycle_decay=0.1, cycle_limit=1, k_decay=1.0, decay_fn=None,
+    stable_timescale=None, plateau_mode="max", step_on_epochs=True, updates_per_epoch=0)
+_WSD_DECAYS = {"linear": linear, "1-sqrt": one_minus_sqrt, "cosine": cosine}
+
+
+def from_timm(base_lr: float, **kwargs: Any) -> Schedule:
+    """The schedule ``timm.scheduler.create_scheduler_v2(optimizer, **kwargs)`` applies to an
+    optimizer whose LR is ``base_lr``.
+
+    ``kwargs`` are ``create_scheduler_v2``'s, with its defaults (``sched="cosine"``,
+    ``num_epochs=300``, ``warmup_lr=1e-5``, ``cycle_decay=0.1``, ``step_on_epochs=True``, …).
+    The step of the result is timm's ``t`` (an epoch, or an update with
+    ``step_on_epochs=False``); pass ``updates_per_epoch`` with per-epoch stepping to get a
+    schedule in updates that changes once per epoch.
+
+    ``sched="plateau"`` gives an ``lrkit.plateau``; timm ignores the metric during its warmup,
+    so feed ``observe`` from the end of epoch ``warmup_epochs`` on. Noise with an open range
+    (``noise=<fraction>``) is drawn up to the end of the run ``create_scheduler_v2`` reports.
+    """
+    unknown = sorted(set(kwargs) - set(_DEFAULTS))
+    if unknown:
+        raise ScheduleError(f"from_timm: unknown argument(s) {', '.join(unknown)}; "
+                            f"create_scheduler_v2 takes {', '.join(_DEFAULTS)}")
+    a = {**_DEFAULTS, **kwargs}
+    b = float(base_lr)
+    sched = a["sched"]
+    if sched not in _SCHEDS:
+        raise ScheduleError(f"from_timm: unknown sched {sched!r}; timm's schedulers are "
+                            f"{', '.join(map(repr, _SCHEDS))}")
+    if sched == "none":
+        return constant(b)
+    upe = int(a["updates_per_epoch"])
+    on_epochs = bool(a["step_on_epochs"])
+    if not on_epochs and upe <= 0:
+        raise ScheduleError("from_timm: step_on_epochs=False requires updates_per_epoch > 0 "
+                            "(the number of dataloader batches), as create_scheduler_v2 does")
+    scale = 1 if on_epochs else upe
+    t_initial = a["num_epochs"] * scale
+    w = _whole("warmup_epochs", a["warmup_epochs"] * scale)
+    decay_epochs = a["decay_epochs"]
+    if decay_epochs is None:
+        decay_epochs = 0.2 if sched in ("wsd", "rsqrt") else 90
+    init = float(a["warmup_lr"])
+
+    if sched == "plateau":
+        if not on_epochs:
+            raise ScheduleError("from_timm: 'plateau' steps per epoch only "
+                                "(step_on_epochs=True), as in timm")
+        base: Schedule = constant(b) if w == 0 else warmup(constant(b), w, start=init)
+        if a["noise"] is not None and a["min_lr"] > 0:
+            raise ScheduleError("from_timm: plateau noise with min_lr > 0: timm adds the noise "
+                                "after the min_lr floor, lrkit before it; set min_lr=0")
+        base = _in_updates(_noisy(base, a, t_initial, w + 1, None), on_epochs, upe)
+        return plateau(base, factor=a["decay_rate"], patience=a["patience_epochs"],
+                       mode=a["plateau_mode"], threshold=1e-4, cooldown=0,
+                       min_value=a["min_lr"])
+
+    prefix = bool(a["warmup_prefix"])
+    if sched in ("cosine", "tanh", "poly"):
+        main = _cycles(sched, b, a, _whole("num_epochs", t_initial))
+        total = _cycle_length(a, t_initial) + (w if prefix else 0) + a["cooldown_epochs"] * scale
+        target = main(w) if sched == "tanh" and not prefix and w else b
+    elif sched in ("step", "constant", "multistep"):
+        if sched == "multistep":
+            at = [max(math.ceil(m * scale - 1), 0) for m in a["decay_milestones"]]
+            if at != sorted(at):
+                raise ScheduleError(f"from_timm: decay_milestones {list(a['decay_milestones'])}"
+                                    " must be sorted (timm bisects them)")
+            main = multistep(b, a["decay_rate"], at) if at else constant(b)
+        elif sched == "step":
+            main = step(b, a["decay_rate"], _whole("decay_epochs", decay_epochs * scale))
+        else:
+            main = constant(b)
+        total = (a["num_epochs"] + (a["warmup_epochs"] if prefix else 0)) * scale
+        target = b
+    else:
+        main, total = _wsd(sched, b, a, t_initial, w, decay_epochs, prefix, scale)
+        total += a["cooldown_epochs"] * scale
+        prefix, target = True, b
+
+    if w > 0:
+        s: Schedule = linear(init, target, w) >> (main if prefix else main.skip(w))
+    elif abs(main(0) - b) > 1e-12 * b:
+        # timm never evaluates t = 0: the first epoch or update keeps the optimizer's LR.
+        s = constant(b, over=1) >> main.skip(1)
+    else:
+        s = main
+    horizon = total if on_epochs else total // upe * upe  # create_scheduler_v2 reports epochs
+    return _in_updates(_noisy(s, a, t_initial, 1, horizon), on_epochs, upe)
+
+
+def _whole(name: str, v: Any) -> int:
+    if float(v) != int(v) or v < 0:
+        raise ScheduleError(f"from_timm: {name} gives {v} steps; lrkit's lengths are whole "
+                            "steps (choose a value that is whole in the unit timm steps in)")
+    return int(v)
+
+
+def _cycles(sched: str, b: float, a: dict[str, Any], t: int) -> Schedule:
+    lo, limit = float(a["min_lr"]), int(a["cycle_limit"])
+    if t <= 0:
+        raise ScheduleError(f"from_timm: num_epochs gives t_initial = {t}; timm asserts > 0")
+    if limit <= 0:  # timm: i < cycle_limit never holds
+        return constant(lo)
+    if sched == "cosine":
+        one: Schedule = cosine(b, lo, t, k_decay=float(a["k_decay"]))
+    elif sched == "poly":
+        one = polynomial(b, lo, t, power=float(a["decay_rate"]), k_decay=float(a["k_decay"]))
+    else:
+        one = tanh(b, lo, t)
+    mult, decay = float(a["cycle_mul"]), float(a["cycle_decay"])
+    if limit == 1:
+        return one
+    if decay != 1.0 and b == lo:
+        raise ScheduleError("from_timm: cycle_decay with min_lr equal to the base LR makes timm "
+                            "dip below min_lr in later cycles; lrkit does not reproduce that "
+                            "(set cycle_decay=1 or a lower min_lr)")
+    return restarts(one, period_mult=mult, peak_decay=decay, limit=limit, decay="peak",
+                    cycle_index="log")
+
+
+def _cycle_length(a: dict[str, Any], t_initial: int) -> int:
+    """timm's ``get_cycle_length()`` without the warmup."""
+    cycles, m = max(1, int(a["cycle_limit"])), float(a["cycle_mul"])
+    if m == 1.0:
+        return int(t_initial * cycles)
+    return int(math.floor(-t_initial * (m ** cycles - 1) / (1 - m)))
+
+
+def _wsd(sched: str, b: float, a: dict[str, Any], t_initial: int, w: int, decay_epochs: Any,
+         prefix: bool, scale: int) -> tuple[Schedule, int]:
+    t_sched = t_initial if prefix else t_initial - w
+    decay_t = decay_epochs * t_sched if 0 < decay_epochs < 1 else decay_epochs * scale
+    d = int(round(decay_t))
+    if not 0 < d <= t_sched:
+        raise ScheduleError(f"from_timm: {sched} requires 0 < decay_epochs <= epochs"
+                            f"{'' if prefix else ' - warmup_epochs'}; got decay {d} and stable "
+                            f"+ decay length {t_sched} (timm raises ValueError here)")
+    lo = float(a["min_lr"])
+    fn = a["decay_fn"] or ("linear" if sched == "rsqrt" else "1-sqrt")
+    fn = "1-sqrt" if fn == "power" else fn  # create_scheduler_v2 leaves decay_power at 0.5
+    if fn not in _WSD_DECAYS:
+        raise ScheduleError(f"from_timm: decay_fn {fn!r} is not reproduced; use 'linear', "
+                            "'1-sqrt', 'cosine' or 'power'" + (
+                                " ('exp' is timm's normalized exponential, which lrkit has no "
+                                "shape for yet)" if fn == "exp" else ""))
+    stable_len = t_sched - d
+    if sched == "wsd":
+        parts = [constant(b, over=stable_len)] if stable_len else []
+        return sequence([*parts, _WSD_DECAYS[fn](b, lo, d), constant(lo)]), w + t_sched
+    ts = a["stable_timescale"]
+    ts = w if ts is None else ts * scale
+    if ts <= 0:
+        raise ScheduleError(f"from_timm: rsqrt requires a positive stable_timescale; it "
+                            f"defaults to warmup_epochs ({a['warmup_epochs']}), set it when "
+                            "there is no warmup")
+    if lo != 0.0:
+        raise ScheduleError("from_timm: rsqrt with min_lr > 0 decays the distance of a "
+                            "falling curve from min_lr; lrkit reproduces rsqrt with min_lr=0")
+    unit = [constant(1.0, over=stable_len)] if stable_len else []
+    cooldown = sequence([*unit, _WSD_DECAYS[fn](1.0, 0.0, d), constant(0.0)])
+    return inverse_sqrt(b, _whole("stable_timescale", ts)) * cooldown, w + t_sched
+
+
+def _noisy(s: Schedule, a: dict[str, Any], t_initial: int, first: int,
+           horizon: int | None) -> Schedule:
+    """``s`` times ``1 + noise(t)`` where timm draws noise (never at t = 0)."""
+    noise = a["noise"]
+    if noise is None:
+        return s
+    if isinstance(noise, (list, tuple)):
+        rng = [n * t_initial for n in noise]
+        lo, hi = (rng[0], None) if len(rng) == 1 else (rng[0], rng[1])
+    else:
+        lo, hi = noise * t_initial, None
+    if hi is None:
+        hi = horizon
+    if hi is None:
+        raise ScheduleError("from_timm: plateau noise needs a closed range, noise=[lo, hi]")
+    ts = range(max(math.ceil(lo), first), math.ceil(hi))
+    if not ts:
+        return s
+    pct, std, seed = float(a["noise_pct"]), float(a["noise_std"]), int(a["noise_seed"])
+    if pct >= 1:
+        raise ScheduleError(f"from_timm: noise_pct={pct} lets the noise reach -100% and make "
+                            "the LR negative; use noise_pct < 1")
+    factors = [1.0 + _draw(seed + t, pct, std) for t in ts]
+    return s * piecewise([1.0, *factors, 1.0], [*ts, ts[-1] + 1])
+
+
+def _draw(seed: int, pct: float, std: float) -> float:
+    try:
+        import torch
+    except ModuleNotFoundError:
+        raise ScheduleError("from_timm: timm draws its noise from torch's generator; install "
+                            "torch to reproduce it") from None
+    g = torch.Generator()
+    g.manual_seed(seed)
+    while True:  # timm's 'normal' noise, resampled until inside the limit
+        n = torch.randn(1, generator=g).item() * std
+        if abs(n) < pct:
+            return float(n)
+
+
+def _in_updates(s: Schedule, on_epochs: bool, upe: int) -> Schedule:
+    return s.stretch(upe).stepped(upe) if on_epochs and upe > 0 else s

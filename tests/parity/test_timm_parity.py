@@ -1,0 +1,207 @@
+"""from_timm against timm.scheduler.create_scheduler_v2: 300 seeded random configurations over
+every scheduler it builds, driven as timm's train.py drives it (``step_update(num_updates)``
+after each update, ``step(epoch + 1, metric)`` after each epoch), the LR of every update up to
+five epochs past the end, 1e-12 relative to the largest value.
+
+timm's own ``__init__`` imports its models and torchvision, which has no wheel beside the test
+environment's CPU torch; its schedulers import only torch and numpy, so where ``import timm``
+fails they are loaded from the installed package without it (``pip install --no-deps timm``).
+"""
+
+import importlib
+import importlib.util
+import sys
+import types
+
+import numpy as np
+import pytest
+
+import lrkit
+
+torch = pytest.importorskip("torch")
+
+
+def _timm_scheduler():
+    try:
+        import timm.scheduler
+        return timm.scheduler
+    except ImportError:
+        for name in [m for m in sys.modules if m == "timm" or m.startswith("timm.")]:
+            del sys.modules[name]
+    spec = importlib.util.find_spec("timm")
+    if spec is None:
+        pytest.skip("timm is not installed (make test installs it with --no-deps)")
+    pkg = types.ModuleType("timm")
+    pkg.__path__ = list(spec.submodule_search_locations)
+    sys.modules["timm"] = pkg
+    return importlib.import_module("timm.scheduler")
+
+
+timm_scheduler = _timm_scheduler()
+
+SCHEDS = ["cosine", "cosine", "tanh", "poly", "step", "constant", "multistep", "wsd", "rsqrt",
+          "plateau", "none"]
+
+
+def random_config(rng):
+    sched = str(rng.choice(SCHEDS))
+    pick = lambda *xs: xs[int(rng.integers(0, len(xs)))]  # noqa: E731
+    epochs = int(rng.integers(1, 25))
+    kw = dict(sched=sched, num_epochs=epochs,
+              warmup_epochs=pick(0, 0, int(rng.integers(1, epochs + 1)), epochs),
+              warmup_prefix=bool(rng.integers(0, 2)),
+              warmup_lr=pick(1e-5, 0.0, float(rng.uniform(0, 0.05))),
+              min_lr=pick(0.0, 1e-5, float(rng.uniform(0, 0.01))),
+              decay_rate=pick(0.1, 0.5, float(rng.uniform(0.05, 0.95))),
+              step_on_epochs=bool(rng.integers(0, 2)),
+              updates_per_epoch=pick(0, 1, int(rng.integers(2, 5))),
+              cooldown_epochs=pick(0, int(rng.integers(0, 4))))
+    if not kw["step_on_epochs"]:
+        kw["updates_per_epoch"] = max(kw["updates_per_epoch"], 1)
+    if sched in ("cosine", "tanh", "poly"):
+        kw.update(cycle_limit=pick(1, 1, 2, int(rng.integers(2, 6))),
+                  cycle_mul=pick(1.0, 1.0, 1.5, 2.0, 3.0, float(rng.uniform(1.0, 2.5))),
+                  cycle_decay=pick(0.1, 1.0, 0.5, float(rng.uniform(0.2, 1.0))),
+                  k_decay=pick(1.0, 1.0, 2.0, 0.5) if sched != "tanh" else 1.0)
+    if sched == "step":
+        kw["decay_epochs"] = pick(None, int(rng.integers(1, 10)), 2.0)
+    if sched == "multistep":
+        ms = sorted(int(m) for m in rng.integers(0, epochs + 2, size=int(rng.integers(0, 4))))
+        kw["decay_milestones"] = pick(ms, [0, 1, epochs], [1, 1, 3], ms)
+    if sched in ("wsd", "rsqrt"):
+        room = epochs if kw["warmup_prefix"] else epochs - kw["warmup_epochs"]
+        if room <= 0:
+            kw["warmup_epochs"], room = 0, epochs
+        kw["decay_epochs"] = pick(None, float(rng.uniform(0.05, 0.95)),
+                                  int(rng.integers(1, room + 1)))
+        kw["decay_fn"] = pick(None, "linear", "1-sqrt", "cosine", "power")
+        if sched == "rsqrt":
+            kw["min_lr"] = 0.0
+            kw["stable_timescale"] = pick(None, int(rng.integers(1, 6)))
+            if kw["stable_timescale"] is None and kw["warmup_epochs"] == 0:
+                kw["stable_timescale"] = 3
+    if sched == "plateau":
+        # torch skips a reduction smaller than its eps (1e-8), lrkit does not: stay above it
+        kw.update(step_on_epochs=True, patience_epochs=int(rng.integers(1, 4)),
+                  plateau_mode=pick("min", "max"), decay_rate=float(rng.uniform(0.5, 0.9)))
+    if rng.integers(0, 3) == 0 and sched != "none":
+        kw.update(noise=pick(0.5, [0.2, 0.8], [0.3], [0.0, 1.0], 0.0),
+                  noise_pct=pick(0.67, 0.3), noise_std=pick(1.0, 0.5),
+                  noise_seed=int(rng.integers(0, 1000)))
+        if sched == "plateau":
+            kw.update(noise=[0.2, 0.8], min_lr=0.0)
+    lr = pick(0.1, 1.0, float(rng.uniform(1e-3, 1.0)))
+    return lr, kw
+
+
+CONFIGS = [random_config(np.random.default_rng(7000 + i)) for i in range(300)]
+
+
+def timm_applied(lr, kw, metrics):
+    """The LR of every update as timm's train.py applies it, until five epochs past the end
+    (only to the end where noise is drawn without an end: lrkit stops it at the run's end)."""
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    sched, num_epochs = timm_scheduler.create_scheduler_v2(opt, **kw)
+    open_noise = kw.get("noise") is not None and not (
+        isinstance(kw["noise"], list) and len(kw["noise"]) == 2)
+    epochs = num_epochs + (0 if open_noise else 5)
+    per_epoch = max(kw["updates_per_epoch"], 1)
+    out, num_updates = [], 0
+    for epoch in range(epochs):
+        for _ in range(per_epoch):
+            out.append(opt.param_groups[0]["lr"])
+            num_updates += 1
+            if sched is not None:
+                sched.step_update(num_updates=num_updates)
+        if sched is not None:
+            sched.step(epoch + 1, metrics[epoch])
+    return np.array(out)
+
+
+def lrkit_applied(lr, kw, metrics, n):
+    s = lrkit.from_timm(lr, **kw)
+    if not isinstance(s, lrkit.plateau):
+        return s.values(np.arange(n))
+    per_epoch = max(kw["updates_per_epoch"], 1)
+    state, out = s.init(), []
+    for k in range(n):
+        out.append(s.value(k, state))
+        epoch, end_of_epoch = divmod(k + 1, per_epoch)
+        if end_of_epoch == 0 and epoch > kw["warmup_epochs"]:
+            state = s.observe(state, metrics[epoch - 1])
+    return np.array(out)
+
+
+@pytest.mark.parametrize("lr,kw", CONFIGS, ids=[f"{c[1]['sched']}-{i}" for i, c in
+                                                 enumerate(CONFIGS)])
+@pytest.mark.filterwarnings("ignore:PlateauLRScheduler is deprecated")
+def test_parity(lr, kw):
+    metrics = np.random.default_rng(1).uniform(0, 1, size=10_000).tolist()
+    try:
+        want = timm_applied(lr, kw, metrics)
+    except ValueError as e:  # timm refuses the configuration: so must lrkit, for its reason
+        with pytest.raises(lrkit.ScheduleError, match="decay_epochs"):
+            lrkit.from_timm(lr, **kw)
+        assert "decay_epochs" in str(e)
+        return
+    got = lrkit_applied(lr, kw, metrics, len(want))
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * max(want.max(), 1e-300))
+
+
+def test_the_generator_reaches_every_option():
+    seen = {(kw["sched"], kw["warmup_prefix"], kw["warmup_epochs"] > 0) for _, kw in CONFIGS}
+    for sched in ("cosine", "tanh", "poly", "step", "multistep"):
+        assert {(sched, p, True) for p in (True, False)} <= seen, sched
+    assert any(kw.get("noise") is not None for _, kw in CONFIGS)
+    assert any(kw.get("cycle_mul", 1.0) not in (1.0, 2.0) and kw.get("cycle_limit", 1) > 2
+               for _, kw in CONFIGS)
+    assert any(kw["step_on_epochs"] and kw["updates_per_epoch"] > 1 for _, kw in CONFIGS)
+    assert any(kw.get("k_decay", 1.0) != 1.0 for _, kw in CONFIGS)
+
+
+@pytest.mark.filterwarnings("ignore:PlateauLRScheduler is deprecated")
+def test_largest_error_is_reported(capsys):
+    worst = 0.0
+    for lr, kw in CONFIGS:
+        metrics = np.random.default_rng(1).uniform(0, 1, size=10_000).tolist()
+        try:
+            want = timm_applied(lr, kw, metrics)
+        except ValueError:
+            continue
+        got = lrkit_applied(lr, kw, metrics, len(want))
+        worst = max(worst, float(np.max(np.abs(got - want))) / max(float(want.max()), 1e-300))
+    with capsys.disabled():
+        print(f"\nfrom_timm: {len(CONFIGS)} configurations, largest error {worst:.2e} of the "
+              "largest value")
+    assert worst < 1e-12
+
+
+def test_a_cycle_start_that_timms_logarithm_misses():
+    # cycles of 1, 3, 9, 27, 81 epochs: cycle 5 starts at epoch 121, where
+    # log(243)/log(3) lands below 5, so timm gives that epoch min_lr, not the next peak
+    kw = dict(sched="cosine", num_epochs=1, cycle_mul=3.0, cycle_limit=6, cycle_decay=1.0,
+              min_lr=0.01)
+    want = timm_applied(1.0, {**kw, "updates_per_epoch": 0, "step_on_epochs": True}, [0] * 500)
+    s = lrkit.from_timm(1.0, **kw)
+    assert want[121] == 0.01 and want[122] > 0.9
+    assert s(121) == pytest.approx(0.01, abs=1e-15) and s(122) == pytest.approx(want[122])
+
+
+@pytest.mark.parametrize("kw,message", [
+    (dict(sched="cosinus"), "from_timm: unknown sched 'cosinus'; timm's schedulers are 'cosine', "
+     "'tanh', 'step', 'constant', 'multistep', 'plateau', 'poly', 'wsd', 'rsqrt', 'none'"),
+    (dict(epochs=10), "from_timm: unknown argument(s) epochs; create_scheduler_v2 takes sched, "
+     "num_epochs,"),
+    (dict(step_on_epochs=False), "from_timm: step_on_epochs=False requires updates_per_epoch > 0"),
+    (dict(sched="wsd", decay_fn="exp"), "from_timm: decay_fn 'exp' is not reproduced"),
+    (dict(sched="rsqrt", min_lr=1e-5, warmup_epochs=5), "from_timm: rsqrt with min_lr > 0"),
+    (dict(noise=0.5, noise_pct=1.5), "from_timm: noise_pct=1.5 lets the noise reach -100%"),
+    (dict(sched="step", decay_epochs=2.5), "from_timm: decay_epochs gives 2.5 steps; lrkit's "
+     "lengths are whole steps"),
+    (dict(sched="multistep", decay_milestones=[30, 10]), "from_timm: decay_milestones [30, 10] "
+     "must be sorted"),
+])
+def test_what_cannot_be_read_says_why(kw, message):
+    with pytest.raises(lrkit.ScheduleError) as info:
+        lrkit.from_timm(0.1, **kw)
+    assert str(info.value).startswith(message)
