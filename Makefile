@@ -10,6 +10,9 @@ $(STAMP): pyproject.toml requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	# timm's schedulers, for from_timm's parity test: without its dependencies, which would
+	# replace the CPU torch with a CUDA build (torchvision); the test loads timm.scheduler alone.
+	$(BIN)/python -m pip install -q --no-deps timm==1.0.31
 	$(BIN)/python -m pip install -q -e '.[all,dev]'
 	touch $(STAMP)
 

@@ -1,7 +1,7 @@
 """Regenerate docs/compatibility.md from the parity checks (tests/parity): every class or type
 per library, how many random configurations were compared, and the largest error.
 
-Run: ``python docs/make_compatibility.py`` (needs torch, keras, transformers).
+Run: ``python docs/make_compatibility.py`` (needs torch, keras, transformers, timm).
 """
 
 from __future__ import annotations
@@ -41,6 +41,17 @@ CONVENTIONS = {
     "inverse_sqrt": "timescale defaults to the warmup", "cosine_with_min_lr": "min_lr or rate",
     "cosine_warmup_with_min_lr": "peak at W - 1", "warmup_stable_decay": "linear/cosine "
     "warmup; linear/cosine/1-sqrt decay",
+}
+
+TIMM_CONVENTIONS = {
+    "cosine": "warmup prefix or overlapping; cycle_mul/decay/limit, peak decay, timm's "
+    "floating-point cycle index; k_decay",
+    "tanh": "overlapping warmup ramps to the value at W; first step keeps the optimizer's LR",
+    "poly": "power = decay_rate; cycles; k_decay", "step": "t // decay_t",
+    "constant": "warmup, then the base LR", "multistep": "milestone m applies at m - 1",
+    "wsd": "warmup always a prefix; linear/1-sqrt/cosine/power decay",
+    "rsqrt": "timescale defaults to the warmup; min_lr = 0", "plateau": "PyTorch patience; "
+    "metric ignored during warmup", "none": "the optimizer's LR",
 }
 
 
@@ -107,13 +118,28 @@ def hf_rows() -> dict[str, list[float]]:
     return out
 
 
-def table(title: str, rows: dict[str, list[float]], unsupported: dict[str, str]) -> list[str]:
+def timm_rows() -> dict[str, list[float]]:
+    import test_timm_parity as t
+
+    out = defaultdict(list)
+    metrics = np.random.default_rng(1).uniform(0, 1, size=10_000).tolist()
+    for lr, kw in t.CONFIGS:
+        try:
+            want = t.timm_applied(lr, kw, metrics)
+        except ValueError:  # refused by timm, and by lrkit (checked in the test)
+            continue
+        out[kw["sched"]].append(rel_err(want, t.lrkit_applied(lr, kw, metrics, len(want))))
+    return out
+
+
+def table(title: str, rows: dict[str, list[float]], unsupported: dict[str, str],
+          conventions: dict[str, str] = CONVENTIONS) -> list[str]:
     lines = [f"## {title}", "", "| class / type | supported | configurations | largest error "
              "| convention reproduced |", "|---|---|---|---|---|"]
     for name in sorted(rows):
         errs = rows[name]
         lines.append(f"| `{name}` | yes | {len(errs)} | {max(errs):.1e} | "
-                     f"{CONVENTIONS.get(name, '')} |")
+                     f"{conventions.get(name, '')} |")
     for name, why in unsupported.items():
         lines.append(f"| `{name}` | no | — | — | {why} |")
     total = sum(len(v) for v in rows.values())
@@ -137,11 +163,26 @@ def main() -> None:
               "`exponential_decay_learning_rate` (burn-in, min LR, staircase), "
               "`cosine_decay_learning_rate` (warmup, hold), `manual_step_learning_rate` "
               "(with warmup), `constant_learning_rate`: 211 random configurations against "
-              "the API's functions transcribed in `tests/parity/test_tfod_parity.py` "
-              "(TensorFlow is not in the test environment), at 1e-12.", "",
-              "## timm", "", "`lrkit.from_timm` is not written yet: timm needs torchvision, "
-              "which does not import beside the PyTorch 2.13.0 CPU build the test environment "
-              "pins.", ""]
+              "the API's functions transcribed in `tests/parity/test_tfod_parity.py`, at "
+              "1e-12; the source document's burn-in function also runs under TensorFlow "
+              "itself where it is installed (it is in the test environment).", ""]
+    lines += table("timm (`lrkit.from_timm`, the arguments of `create_scheduler_v2`)",
+                   timm_rows(), {
+                       "wsd/rsqrt decay_fn='exp'": "timm's normalized exponential: no lrkit "
+                       "shape yet",
+                       "rsqrt with min_lr > 0": "the decay of a falling curve's distance from "
+                       "min_lr: no lrkit composition yet",
+                       "plateau below eps": "PyTorch skips a reduction smaller than 1e-8; "
+                       "lrkit's plateau does not",
+                       "decay_fn=<callable>": "a Python function cannot be read"},
+                   TIMM_CONVENTIONS)
+    lines += ["timm's `__init__` imports torchvision, which does not import beside the "
+              "PyTorch 2.13.0 CPU build the test environment pins; `make test` installs timm "
+              "with `--no-deps` and the parity test loads `timm.scheduler` (torch and numpy "
+              "only) without it. Noise is drawn from `torch.Generator().manual_seed(noise_seed "
+              "+ t)` as timm draws it; with an open range (`noise=<fraction>`) lrkit draws it "
+              "up to the end of the run `create_scheduler_v2` reports, where timm would go on "
+              "past it.", ""]
     (HERE / "compatibility.md").write_text("\n".join(lines))
     print("\n".join(lines))
 

@@ -37,7 +37,7 @@ def main() -> None:
                   f"![{path.stem}](gallery/{png.name})", ""]
     lines += ["## Every shape and combinator", ""]
     for name, s in SHAPES.items():
-        png = OUT / f"shape_{name}.png"
+        png = OUT / f"shape_{name.replace(':', '_')}.png"
         lrkit.plot(s, total_steps=60 if name != "wsd" else 120, path=png).clf()
         lines += [f"### `{name}`", "", f"`{s}`", "", f"![{name}](gallery/{png.name})", ""]
     (HERE / "gallery.md").write_text("\n".join(lines))

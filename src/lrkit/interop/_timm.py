@@ -183,6 +183,9 @@ def _wsd(sched: str, b: float, a: dict[str, Any], t_initial: int, w: int, decay_
                             f"+ decay length {t_sched} (timm raises ValueError here)")
     lo = float(a["min_lr"])
     fn = a["decay_fn"] or ("linear" if sched == "rsqrt" else "1-sqrt")
+    if callable(fn):
+        raise ScheduleError("from_timm: decay_fn is a Python function, which lrkit cannot read; "
+                            "write its shape as an lrkit schedule instead")
     fn = "1-sqrt" if fn == "power" else fn  # create_scheduler_v2 leaves decay_power at 0.5
     if fn not in _WSD_DECAYS:
         raise ScheduleError(f"from_timm: decay_fn {fn!r} is not reproduced; use 'linear', "
