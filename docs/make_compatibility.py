@@ -30,7 +30,8 @@ CONVENTIONS = {
     "CosineAnnealingWarmRestarts": "int T_mult, T_cur restarts",
     "CyclicLR": "all modes; momentum too", "OneCycleLR": "phase ends one step early; one "
     "extrapolated value (floored at 0)", "SequentialLR": "local clock per child",
-    "ChainedScheduler": "multiplicative children only", "ReduceLROnPlateau": "PyTorch patience",
+    "ChainedScheduler": "multiplicative children only",
+    "ReduceLROnPlateau": "PyTorch patience; eps",
     "ExponentialDecay": "staircase", "PiecewiseConstantDecay": "switches at boundary + 1",
     "PolynomialDecay": "default end 1e-4; cycle grows the horizon",
     "InverseTimeDecay": "staircase", "CosineDecay": "warmup_target / warmup_steps",
@@ -50,7 +51,7 @@ TIMM_CONVENTIONS = {
     "poly": "power = decay_rate; cycles; k_decay", "step": "t // decay_t",
     "constant": "warmup, then the base LR", "multistep": "milestone m applies at m - 1",
     "wsd": "warmup always a prefix; linear/1-sqrt/cosine/power decay",
-    "rsqrt": "timescale defaults to the warmup; min_lr = 0", "plateau": "PyTorch patience; "
+    "rsqrt": "timescale defaults to the warmup; min_lr = 0", "plateau": "PyTorch patience and eps; "
     "metric ignored during warmup", "none": "the optimizer's LR",
 }
 
@@ -172,8 +173,6 @@ def main() -> None:
                        "shape yet",
                        "rsqrt with min_lr > 0": "the decay of a falling curve's distance from "
                        "min_lr: no lrkit composition yet",
-                       "plateau below eps": "PyTorch skips a reduction smaller than 1e-8; "
-                       "lrkit's plateau does not",
                        "decay_fn=<callable>": "a Python function cannot be read"},
                    TIMM_CONVENTIONS)
     lines += ["timm's `__init__` imports torchvision, which does not import beside the "

@@ -305,7 +305,9 @@ class plateau(Schedule):
     threshold (``rel``: ``best·(1 ∓ threshold)``; ``abs``: ``best ∓ threshold``); the value is
     reduced when the count of consecutive bad observations exceeds ``patience`` (so
     ``patience=2`` reduces on the third), after which the count restarts and ``cooldown``
-    observations are ignored. A reduced value is ``max(schedule(k)·factor^n, min_value)``.
+    observations are ignored. A reduced value is ``max(schedule(k)·factor^n, min_value)``; with
+    ``eps > 0`` a reduction that would lower the value by ``eps`` or less is skipped, as
+    PyTorch does (its default eps is 1e-8), applying the reductions one by one.
 
     Args:
       schedule: the schedule to reduce.
@@ -319,6 +321,8 @@ class plateau(Schedule):
       rule: ``torch`` (reduce when bad observations exceed ``patience``) or ``keras`` (Keras'
         ``ReduceLROnPlateau``: reduce when they reach it, cooldown counted first, an absolute
         ``threshold`` — its ``min_delta``).
+      eps: PyTorch's smallest reduction (honoured by ``value``/``apply`` on Python floats, so
+        by ``lrkit.torch``; the Keras and optax adapters apply every reduction).
 
     >>> s = plateau(constant(1.0), factor=0.5, patience=1)
     >>> st = s.init()
@@ -339,6 +343,7 @@ class plateau(Schedule):
     cooldown: int = arg("int", default=0, lo=0, rule="must be a whole number of observations")
     min_value: float = arg("value", default=0.0)
     rule: str = arg("choice", default="torch", choices=("torch", "keras"))
+    eps: float = arg("number", default=0.0, lo=0.0)
 
     def _span(self) -> int | None:
         return self.schedule.duration
@@ -399,8 +404,17 @@ class plateau(Schedule):
 
     def apply(self, base: Any, state: dict[str, Any], xp: Ops = SCALAR) -> Any:
         """The reduced value given the schedule's value ``base``."""
-        if state["reductions"] == 0:
+        n = state["reductions"]
+        if n == 0:
             return base
+        if self.eps and xp.scalar:  # PyTorch's _reduce_lr, one reduction at a time
+            v = base
+            for _ in range(n):
+                new = max(v * self.factor, self.min_value)
+                if v - new <= self.eps:
+                    break
+                v = new
+            return v
         return xp.maximum(base * self.scale(state), self.min_value)
 
     def value(self, k: int, state: dict[str, Any]) -> float:

@@ -81,9 +81,8 @@ def random_config(rng):
             if kw["stable_timescale"] is None and kw["warmup_epochs"] == 0:
                 kw["stable_timescale"] = 3
     if sched == "plateau":
-        # torch skips a reduction smaller than its eps (1e-8), lrkit does not: stay above it
-        kw.update(step_on_epochs=True, patience_epochs=int(rng.integers(1, 4)),
-                  plateau_mode=pick("min", "max"), decay_rate=float(rng.uniform(0.5, 0.9)))
+        kw.update(step_on_epochs=True, patience_epochs=int(rng.integers(0, 4)),
+                  plateau_mode=pick("min", "max"))
     if rng.integers(0, 3) == 0 and sched != "none":
         kw.update(noise=pick(0.5, [0.2, 0.8], [0.3], [0.0, 1.0], 0.0),
                   noise_pct=pick(0.67, 0.3), noise_std=pick(1.0, 0.5),

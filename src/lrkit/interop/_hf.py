@@ -52,7 +52,8 @@ def from_hf(name: str, num_warmup_steps: int | float | None = None,
         return plateau(constant(b), factor=kw.pop("factor", 0.1), patience=kw.pop("patience", 10),
                        mode=kw.pop("mode", "min"), threshold=kw.pop("threshold", 1e-4),
                        threshold_mode=kw.pop("threshold_mode", "rel"),
-                       cooldown=kw.pop("cooldown", 0), min_value=kw.pop("min_lr", 0.0))
+                       cooldown=kw.pop("cooldown", 0), min_value=kw.pop("min_lr", 0.0),
+                       eps=kw.pop("eps", 1e-8))
     if name == "greedy":
         raise ScheduleError("from_hf: 'greedy' (GreedyLR) raises the LR as well as lowering it, "
                             "from the loss it sees at every step; that is not a function of the "

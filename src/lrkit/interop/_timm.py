@@ -98,7 +98,7 @@ def from_timm(base_lr: float, **kwargs: Any) -> Schedule:
         base = _in_updates(_noisy(base, a, t_initial, w + 1, None), on_epochs, upe)
         return plateau(base, factor=a["decay_rate"], patience=a["patience_epochs"],
                        mode=a["plateau_mode"], threshold=1e-4, cooldown=0,
-                       min_value=a["min_lr"])
+                       min_value=a["min_lr"], eps=1e-8)
 
     prefix = bool(a["warmup_prefix"])
     if sched in ("cosine", "tanh", "poly"):

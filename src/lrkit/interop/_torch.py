@@ -170,7 +170,7 @@ def _plateau(s: Any, i: int, h: str) -> Schedule:
                                                                   s._last_lr[i]))),
                    factor=s.factor, patience=s.patience, mode=s.mode, threshold=s.threshold,
                    threshold_mode=s.threshold_mode, cooldown=s.cooldown,
-                   min_value=float(min_lrs[i]))
+                   min_value=float(min_lrs[i]), eps=float(s.eps))
 
 
 _BUILDERS = {
