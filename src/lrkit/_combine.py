@@ -215,10 +215,10 @@ class restarts(Schedule):
 
     With ``decay="peak"`` (timm's ``cycle_decay``) ``peak_decay^i`` scales the cycle's start
     ``s0`` instead (a shape's ``start`` argument, else its value at step 0): the distance is
-    scaled by ``(s0·peak_decay^i - f)/(s0 - f)``. With
-    ``cycle_index="log"`` the cycle of step ``k`` is ``floor(log(1 - k/D·(1 - m)) / log(m))``
-    as timm and Keras compute it in floating point, which at some exact cycle starts lands one
-    cycle early (the step then gets the previous cycle's end value); ``"exact"`` settles it.
+    scaled by ``(s0·peak_decay^i - f)/(s0 - f)``. With ``cycle_index="log"`` the cycle of step
+    ``k`` is ``floor(log(1 - k/D·(1 - m)) / log(m))`` as timm and Keras compute it in floating
+    point, which at some exact cycle starts lands one cycle early (the step then gets the
+    previous cycle's end value); ``"exact"`` (the default) settles it.
 
     Args:
       schedule: a finite schedule (one cycle).

@@ -172,8 +172,9 @@ class polynomial(_Anneal):
         if self.cycle:
             over = over * xp.where(k == 0, 1.0, -xp.floordiv(-k, over))  # ceil(k / over)
         if self.k_decay != 1.0:
-            p = _progress(k, over, self.k_decay, xp)  # exactly 0 at k = over (XLA divides
-            frac = xp.where(k >= over, 0.0, xp.maximum(1.0 - p, 0.0))  # by reciprocals)
+            # exactly 0 at k = over, though XLA's k^kd / over^kd (a reciprocal) may miss 1
+            p = _progress(k, over, self.k_decay, xp)
+            frac = xp.where(k >= over, 0.0, xp.maximum(1.0 - p, 0.0))
         else:
             frac = xp.maximum((over - k) / over, 0.0)  # exactly 0 at k = over, on every backend
         return (self.start - self.end) * xp.power(frac, self.power) + self.end
@@ -386,6 +387,10 @@ class piecewise(Schedule):
     def _f(self, k: Any, xp: Ops) -> Any:
         if xp.scalar:
             return self.values[bisect.bisect_right(self.at, k)]
+        if xp.name == "numpy":  # long tables (timm's per-update noise): one binary search
+            np = xp.m
+            i = np.searchsorted(np.asarray(self.at, dtype=float), k, side="right")
+            return np.asarray(self.values, dtype=xp.dtype or float)[i]
         out: Any = self.values[0]
         for m, v in zip(self.at, self.values[1:]):
             out = xp.where(k >= m, v, out)
