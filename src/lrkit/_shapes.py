@@ -388,9 +388,10 @@ class piecewise(Schedule):
         if xp.scalar:
             return self.values[bisect.bisect_right(self.at, k)]
         if xp.name == "numpy":  # long tables (timm's per-update noise): one binary search
-            np = xp.m
+            import numpy as np
+
             i = np.searchsorted(np.asarray(self.at, dtype=float), k, side="right")
-            return np.asarray(self.values, dtype=xp.dtype or float)[i]
+            return np.asarray(self.values, dtype=getattr(xp, "dtype", None) or float)[i]
         out: Any = self.values[0]
         for m, v in zip(self.at, self.values[1:]):
             out = xp.where(k >= m, v, out)
