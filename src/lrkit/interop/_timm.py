@@ -95,7 +95,8 @@ def from_timm(base_lr: float, **kwargs: Any) -> Schedule:
         if a["noise"] is not None and a["min_lr"] > 0:
             raise ScheduleError("from_timm: plateau noise with min_lr > 0: timm adds the noise "
                                 "after the min_lr floor, lrkit before it; set min_lr=0")
-        base = _in_updates(_noisy(base, a, t_initial, w + 1, None), on_epochs, upe)
+        total = a["num_epochs"] + (a["warmup_epochs"] if a["warmup_prefix"] else 0)
+        base = _in_updates(_noisy(base, a, t_initial, w + 1, total), on_epochs, upe)
         return plateau(base, factor=a["decay_rate"], patience=a["patience_epochs"],
                        mode=a["plateau_mode"], threshold=1e-4, cooldown=0,
                        min_value=a["min_lr"], eps=1e-8)
@@ -211,7 +212,7 @@ def _wsd(sched: str, b: float, a: dict[str, Any], t_initial: int, w: int, decay_
 
 
 def _noisy(s: Schedule, a: dict[str, Any], t_initial: int, first: int,
-           horizon: int | None) -> Schedule:
+           horizon: int) -> Schedule:
     """``s`` times ``1 + noise(t)`` where timm draws noise (never at t = 0)."""
     noise = a["noise"]
     if noise is None:
@@ -221,10 +222,8 @@ def _noisy(s: Schedule, a: dict[str, Any], t_initial: int, first: int,
         lo, hi = (rng[0], None) if len(rng) == 1 else (rng[0], rng[1])
     else:
         lo, hi = noise * t_initial, None
-    if hi is None:
+    if hi is None:  # timm draws on for ever; the run ends at the horizon
         hi = horizon
-    if hi is None:
-        raise ScheduleError("from_timm: plateau noise needs a closed range, noise=[lo, hi]")
     ts = range(max(math.ceil(lo), first), math.ceil(hi))
     if not ts:
         return s
