@@ -1,7 +1,11 @@
 """Hypothesis strategies: random valid schedules (bound, in steps) and steps that hit their
 boundaries."""
 
+import math
+
 from hypothesis import strategies as st
+
+from lrkit._shapes import _Anneal
 
 import lrkit
 
@@ -66,7 +70,8 @@ def leaves(draw):
         three = draw(st.booleans())
         return lrkit.one_cycle(draw(positive), n + 4,
                                pct_start=draw(st.floats(0.1, 0.45 if three else 0.9)),
-                               three_phase=three, anneal=draw(st.sampled_from(["cos", "linear"])))
+                               three_phase=three,
+                               shape=draw(st.sampled_from(["cosine", "linear"])))
     if which == "one_minus_sqrt":
         return lrkit.one_minus_sqrt(v, w, n)
     return lrkit.geometric(draw(positive), draw(positive), n)
@@ -95,16 +100,16 @@ def extend(children):
                 return kids[0]
             return lrkit.sequence(kids, at=at)
         if which == "warmup":
-            shape = draw(st.sampled_from(["linear", "cosine", "exponential", "constant"]))
+            shape = draw(st.sampled_from(["linear", "cosine", "exp", "constant"]))
             inner = draw(children)
             start = draw(st.none() | positive)
-            if shape == "exponential" and inner(0) <= 0:
+            if shape == "exp" and inner(0) <= 0:
                 shape = "linear"
             return lrkit.warmup(inner, draw(lengths), start=start, shape=shape)
         if which == "restarts":
             cycle = draw(finite.filter(lambda s: s.duration > 0))
             decay = draw(st.sampled_from(["distance", "peak"]))
-            if cycle(0) == cycle(cycle.duration):
+            if cycle(0) == cycle(math.ceil(cycle.duration)) or not isinstance(cycle, _Anneal):
                 decay = "distance"
             return lrkit.restarts(cycle, period_mult=draw(st.sampled_from([1.0, 1.5, 2.0])),
                                   peak_decay=draw(st.floats(0.0, 1.0)),
@@ -138,8 +143,8 @@ schedules = st.recursive(leaves(), extend, max_leaves=5)
 @st.composite
 def steps_for(draw, s, n=40):
     """Steps around every boundary of ``s`` plus random ones, up to a bit past its end."""
-    d = s.duration or 200
+    d = math.ceil(s.duration or 200)  # durations are real: the updates around the end
     ks = set(draw(st.lists(st.integers(0, 2 * d + 10), min_size=1, max_size=n)))
-    ks |= {0, 1, d - 1, d, d + 1} - {-1}
+    ks |= {0, 1, d - 2, d - 1, d, d + 1}
     ks |= {2**40, 10**9}
     return sorted(k for k in ks if k >= 0)

@@ -22,9 +22,11 @@ CASES = [
      "cosine: 'over' must be > 0 steps, got 0"),
     ("negative length", lambda: lrkit.linear(1.0, 0.0, -5),
      "linear: 'over' must be > 0 steps, got -5"),
-    ("fractional steps", lambda: lrkit.linear(1.0, 0.0, 2.5),
-     "linear: 'over' must be an int (steps) or a unit string such as '5ep', '10%', "
-     "'2.5M samples', got 2.5"),
+    ("not a time", lambda: lrkit.linear(1.0, 0.0, [2.5]),
+     "linear: 'over' must be a number of steps or a unit string such as '5ep', '10%', "
+     "'2.5M samples', got [2.5]"),
+    ("infinite steps", lambda: lrkit.linear(1.0, 0.0, float("inf")),
+     "linear: 'over' must be a finite number of steps below 2**63, got inf"),
     ("unknown unit", lambda: lrkit.cosine(1.0, 0.0, "5 fortnights"),
      "cosine: 'over' is not a time, got '5 fortnights'; write steps (1000), epochs ('5ep', "
      "'5 epochs'), a share of the run ('10%'), samples ('2.5M samples') or tokens "
@@ -44,12 +46,19 @@ CASES = [
      "cyclic: 'mode' must be one of 'triangular', 'triangular2', 'exp_range', got 'triangle'; "
      "did you mean 'triangular'?"),
     ("unknown warmup shape", lambda: lrkit.warmup(lrkit.constant(1.0), 5, shape="linar"),
-     "warmup: 'shape' must be one of 'linear', 'cosine', 'exponential', 'constant', got "
+     "warmup: 'shape' must be one of 'linear', 'cosine', 'exp', 'constant', got "
      "'linar'; did you mean 'linear'?"),
     ("peak decay of a flat cycle",
-     lambda: lrkit.restarts(lrkit.constant(1.0, over=3), peak_decay=0.5, decay="peak"),
+     lambda: lrkit.restarts(lrkit.linear(1.0, 1.0, 3), peak_decay=0.5, decay="peak"),
      "restarts: 'decay' 'peak' needs a cycle whose start differs from its final value (it "
      "scales the distance between them), got 'peak'; use decay='distance'"),
+    ("peak decay of a cycle that is not monotone",
+     lambda: lrkit.restarts(lrkit.one_cycle(1.0, 10), peak_decay=0.5, decay="peak"),
+     "restarts: 'schedule' must go from a start to an end value (linear, cosine, polynomial, "
+     "tanh, …) when decay='peak' scales its start, got one_cycle(1.0, 10); use "
+     "decay='distance', or a shape with start and end"),
+    ("growing peaks", lambda: lrkit.restarts(lrkit.linear(0.0, 1.0, 5), peak_decay=2.0),
+     "restarts: 'peak_decay' must be >= 0 and <= 1, got 2.0"),
     ("negative skip", lambda: lrkit.linear(1.0, 0.0, 5).skip(-1),
      "skip: 'steps' must be > 0 steps, got -1"),
     ("unknown past_end", lambda: lrkit.constant(1.0, over=5).past_end("wrap"),

@@ -17,6 +17,7 @@ from ._schedule import (
     cached_property,
     register,
 )
+from ._shapes import _Anneal
 from ._time import Binding, Time
 from ._xp import SCALAR, Ops
 from .errors import ScheduleError, fail
@@ -80,9 +81,9 @@ class sequence(Schedule):
             out.append(out[-1] + float(c.duration))  # type: ignore[arg-type]
         return out
 
-    def _span(self) -> int | None:
+    def _span(self) -> int | float | None:
         last = self.schedules[-1].duration
-        return None if last is None else int(self._starts[-1]) + last
+        return None if last is None else self._starts[-1] + last
 
     def _eval(self, k: Any, xp: Ops, cont: bool) -> Any:
         starts, kids = self._starts, self.schedules
@@ -118,7 +119,7 @@ class warmup(Schedule):
     """A ramp up to ``schedule(0)`` over ``over`` steps, then ``schedule(k - over)``.
 
     With ``t = schedule(0)`` and ``s0 = start``: ``linear`` ramps ``s0 + (t - s0)·k/over``,
-    ``cosine`` ``s0 + (t - s0)·½(1 - cos(πk/over))``, ``exponential`` ``s0·(t/s0)^(k/over)``,
+    ``cosine`` ``s0 + (t - s0)·½(1 - cos(πk/over))``, ``exp`` (geometric) ``s0·(t/s0)^(k/over)``,
     ``constant`` stays at ``s0``. By default ``start = t/(over + 1)``, so the first update never
     gets 0 and the linear ramp is ``t·(k + 1)/(over + 1)``. The schedule after it is shifted
     (a prefix warmup, as Keras, optax and timm's ``warmup_prefix=True``).
@@ -127,7 +128,7 @@ class warmup(Schedule):
       schedule: the schedule after warmup.
       over: the warmup length, > 0.
       start: the value at step 0 (default ``schedule(0)/(over + 1)``).
-      shape: ``linear``, ``cosine``, ``exponential`` or ``constant``.
+      shape: ``linear``, ``cosine``, ``exp`` or ``constant``.
 
     >>> s = warmup(constant(1.0), 3)
     >>> [s(k) for k in range(5)]
@@ -140,16 +141,16 @@ class warmup(Schedule):
     over: Time = arg("time")
     start: float | None = arg("value", default=None)
     shape: str = arg("choice", default="linear",
-                     choices=("linear", "cosine", "exponential", "constant"))
+                     choices=("linear", "cosine", "exp", "constant"))
 
     def __post_init__(self) -> None:
-        if self.shape == "exponential" and self.start == 0.0:
+        if self.shape == "exp" and self.start == 0.0:
             raise fail(self.kind, "start", "must be > 0 for an exponential warmup", self.start)
 
     def _bind(self, b: Binding) -> Schedule:
         out = super()._bind(b)
         assert isinstance(out, warmup)
-        if b.total_steps is not None and int(out.over) > b.total_steps:
+        if b.total_steps is not None and out.over > b.total_steps:  # type: ignore[operator]
             raise ScheduleError(
                 f"warmup: 'over' = {self.over!r} is {out.over} steps, longer than the whole run "
                 f"(total_steps={b.total_steps}); shorten the warmup or lengthen the run")
@@ -160,14 +161,14 @@ class warmup(Schedule):
         """The ramp's first value and its target ``schedule(0)``."""
         t = self.schedule(0)
         s0 = t / (float(self.over) + 1.0) if self.start is None else self.start
-        if self.shape == "exponential" and not (t > 0 and s0 > 0):
+        if self.shape == "exp" and not (t > 0 and s0 > 0):
             raise fail(self.kind, "schedule", "must start above 0 for an exponential warmup "
                        "(it ramps geometrically from start to schedule(0))", t)
         return s0, t
 
-    def _span(self) -> int | None:
+    def _span(self) -> int | float | None:
         d = self.schedule.duration
-        return None if d is None else int(self.over) + d
+        return None if d is None else self.over + d  # type: ignore[operator]
 
     def _ramp(self, k: Any, xp: Ops) -> Any:
         (s0, t), w = self._ends, float(self.over)
@@ -177,7 +178,7 @@ class warmup(Schedule):
             return s0 + (t - s0) * (k / w)
         if self.shape == "cosine":
             return s0 + (t - s0) * (0.5 * (1.0 - xp.cos(math.pi * (k / w))))
-        if self.shape == "exponential":
+        if self.shape == "exp":
             return s0 * xp.power(t / s0, k / w)
         return s0 + 0.0 * k
 
@@ -223,7 +224,8 @@ class restarts(Schedule):
     Args:
       schedule: a finite schedule (one cycle).
       period_mult: the growth of each cycle's length, > 0 (< 1 needs a ``limit``).
-      peak_decay: the factor on each cycle's distance from the final value, >= 0.
+      peak_decay: the factor on each cycle's distance from the final value, in [0, 1] (a
+        growing distance would leave the range of the cycle, below 0 or without bound).
       limit: the number of cycles, or None for ever.
       decay: what ``peak_decay`` scales: ``distance`` (from the final value) or ``peak``.
       cycle_index: ``exact`` or ``log`` (timm's and Keras' floating-point cycle index).
@@ -237,7 +239,7 @@ class restarts(Schedule):
     _positional = 1
     schedule: Schedule = arg("schedule")
     period_mult: float = arg("number", default=1.0, lo=0.0, lo_open=True)
-    peak_decay: float = arg("number", default=1.0, lo=0.0)
+    peak_decay: float = arg("number", default=1.0, lo=0.0, hi=1.0)
     limit: int | None = arg("int", default=None, lo=1, rule="must be None or a number of cycles")
     decay: str = arg("choice", default="distance", choices=("distance", "peak"))
     cycle_index: str = arg("choice", default="exact", choices=("exact", "log"))
@@ -246,6 +248,13 @@ class restarts(Schedule):
         if self.period_mult < 1 and self.limit is None:
             raise fail(self.kind, "period_mult", "< 1 shrinks the cycles towards zero length, "
                        "so it needs a limit", self.period_mult, "give limit=<number of cycles>")
+        if self.decay == "peak" and self.peak_decay != 1.0 \
+                and not isinstance(self.schedule, _Anneal):
+            # f + (x - f)·g stays between the cycle's ends only for a cycle that moves
+            # monotonically from its start to its final value
+            raise fail(self.kind, "schedule", "must go from a start to an end value (linear, "
+                       "cosine, polynomial, tanh, …) when decay='peak' scales its start",
+                       self.schedule, "use decay='distance', or a shape with start and end")
         if not self.schedule._missing:
             d = self.schedule.duration
             if d is None or d <= 0:
@@ -263,16 +272,16 @@ class restarts(Schedule):
         s = self.schedule
         start = getattr(s, "start", None)
         start = start if isinstance(start, float) else s(0)
-        return start, s(int(s.duration))  # type: ignore[arg-type]
+        return start, float(s._at(float(s.duration), SCALAR))  # type: ignore[arg-type]
 
     def _begin(self, i: Any, xp: Ops) -> Any:
         d, m = float(self.schedule.duration), self.period_mult  # type: ignore[arg-type]
         return d * i if m == 1.0 else d * (1.0 - xp.power(m, i)) / (1.0 - m)
 
-    def _span(self) -> int | None:
+    def _span(self) -> int | float | None:
         if self.limit is None:
             return None
-        return int(math.ceil(self._begin(float(self.limit), SCALAR)))
+        return self._begin(float(self.limit), SCALAR)  # type: ignore[no-any-return]
 
     def _f(self, k: Any, xp: Ops) -> Any:
         d, m = float(self.schedule.duration), self.period_mult  # type: ignore[arg-type]
@@ -345,7 +354,7 @@ class plateau(Schedule):
     rule: str = arg("choice", default="torch", choices=("torch", "keras"))
     eps: float = arg("number", default=0.0, lo=0.0)
 
-    def _span(self) -> int | None:
+    def _span(self) -> int | float | None:
         return self.schedule.duration
 
     def _f(self, k: Any, xp: Ops) -> Any:
@@ -433,7 +442,7 @@ class Scale(Schedule):
     schedule: Schedule = arg("schedule")
     factor: float = arg("number", lo=0.0)
 
-    def _span(self) -> int | None:
+    def _span(self) -> int | float | None:
         return self.schedule.duration
 
     def _f(self, k: Any, xp: Ops) -> Any:
@@ -454,7 +463,7 @@ class Product(Schedule):
     left: Schedule = arg("schedule")
     right: Schedule = arg("schedule")
 
-    def _span(self) -> int | None:
+    def _span(self) -> int | float | None:
         a, b = self.left.duration, self.right.duration
         return None if a is None or b is None else max(a, b)
 
@@ -478,7 +487,7 @@ class Clip(Schedule):
         if self.min is not None and self.max is not None and self.min > self.max:
             raise fail(self.kind, "min", f"must be <= max ({self.max!r})", self.min)
 
-    def _span(self) -> int | None:
+    def _span(self) -> int | float | None:
         return self.schedule.duration
 
     def _clip(self, v: Any, xp: Ops) -> Any:
@@ -506,11 +515,11 @@ class Stretch(Schedule):
     schedule: Schedule = arg("schedule")
     factor: float = arg("number", lo=0.0, lo_open=True)
 
-    def _span(self) -> int | None:
+    def _span(self) -> int | float | None:
         d = self.schedule.duration
         from fractions import Fraction
 
-        return None if d is None else math.ceil(Fraction(d) * Fraction(self.factor))
+        return None if d is None else float(Fraction(d) * Fraction(self.factor))
 
     def _f(self, k: Any, xp: Ops) -> Any:
         return self.schedule._at(k / self.factor, xp)
@@ -534,9 +543,9 @@ class Stepped(Schedule):
     schedule: Schedule = arg("schedule")
     every: Time = arg("time")
 
-    def _span(self) -> int | None:
-        d, e = self.schedule.duration, int(self.every)
-        return None if d is None else -(-d // e) * e
+    def _span(self) -> int | float | None:
+        d, e = self.schedule.duration, self.every
+        return None if d is None else math.ceil(d / e) * e  # type: ignore[operator]
 
     def _f(self, k: Any, xp: Ops) -> Any:
         e = float(self.every)
@@ -557,9 +566,9 @@ class Skip(Schedule):
     schedule: Schedule = arg("schedule")
     steps: Time = arg("time")
 
-    def _span(self) -> int | None:
+    def _span(self) -> int | float | None:
         d = self.schedule.duration
-        return None if d is None else max(d - int(self.steps), 0)
+        return None if d is None else max(d - self.steps, 0)  # type: ignore[operator]
 
     def _f(self, k: Any, xp: Ops) -> Any:
         return self.schedule._at(k + float(self.steps), xp)
@@ -584,7 +593,7 @@ class PastEnd(Schedule):
     schedule: Schedule = arg("schedule")
     policy: str = arg("choice", choices=_POLICIES)
 
-    def _span(self) -> int | None:
+    def _span(self) -> int | float | None:
         return None if self.policy == "continue" else self.schedule.duration
 
     def _at(self, k: Any, xp: Ops) -> Any:

@@ -239,9 +239,9 @@ _CHECKS = {
 
 def check_sorted(obj: Schedule, name: str, values: tuple[Time, ...], *, strict: bool) -> None:
     """Positions in order (checked once all are steps; unit strings wait for bind)."""
-    if not all(isinstance(v, int) for v in values):
+    if any(isinstance(v, str) for v in values):
         return
-    steps = [int(v) for v in values]
+    steps = list(values)
     for a, b in zip(steps, steps[1:]):
         if (b <= a) if strict else (b < a):
             rule = "must be strictly increasing" if strict else "must be sorted"
@@ -343,7 +343,7 @@ class Schedule:
     def _f(self, k: Any, xp: Ops) -> Any:
         raise NotImplementedError
 
-    def _span(self) -> int | None:
+    def _span(self) -> int | float | None:
         """Duration in steps of a bound schedule (None: infinite)."""
         return None
 
@@ -359,13 +359,15 @@ class Schedule:
         return self._f(k, xp)
 
     @cached_property
-    def _duration(self) -> int | None:
+    def _duration(self) -> int | float | None:
         self._require_bound()
-        return self._span()
+        d = self._span()
+        return int(d) if isinstance(d, float) and d.is_integer() else d
 
     @property
-    def duration(self) -> int | None:
-        """The length in steps, after which the value holds; ``None`` for infinite schedules.
+    def duration(self) -> int | float | None:
+        """The length in steps (a real number: an int when whole), after which the value holds;
+        ``None`` for infinite schedules.
 
         Raises ScheduleError while a length is still a unit string (call ``bind`` first).
         """

@@ -41,8 +41,8 @@ class _Anneal(Schedule):
     end: float = arg("value")
     over: Time = arg("time")
 
-    def _span(self) -> int | None:
-        return int(self.over)
+    def _span(self) -> int | float | None:
+        return self.over  # type: ignore[return-value]
 
 
 def _progress(k: Any, over: Any, k_decay: float, xp: Ops) -> Any:
@@ -72,8 +72,8 @@ class constant(Schedule):
     value: float = arg("value")
     over: Time | None = arg("time", default=None)
 
-    def _span(self) -> int | None:
-        return None if self.over is None else int(self.over)
+    def _span(self) -> int | float | None:
+        return None if self.over is None else self.over  # type: ignore[return-value]
 
     def _f(self, k: Any, xp: Ops) -> Any:
         return self.value
@@ -164,8 +164,8 @@ class polynomial(_Anneal):
     cycle: bool = arg("bool", default=False)
     k_decay: float = arg("number", default=1.0, lo=0.0, lo_open=True)
 
-    def _span(self) -> int | None:
-        return None if self.cycle else int(self.over)
+    def _span(self) -> int | float | None:
+        return None if self.cycle else self.over  # type: ignore[return-value]
 
     def _f(self, k: Any, xp: Ops) -> Any:
         over: Any = float(self.over)
@@ -339,8 +339,8 @@ class multistep(Schedule):
     factor: float = arg("number", lo=0.0, lo_open=True)
     at: Sequence[Time] = arg("times", allow_zero=True)  # sorted; repeats count twice
 
-    def _span(self) -> int | None:
-        return int(self.at[-1])
+    def _span(self) -> int | float | None:
+        return self.at[-1]  # type: ignore[return-value]
 
     def _f(self, k: Any, xp: Ops) -> Any:
         if xp.scalar:
@@ -381,8 +381,8 @@ class piecewise(Schedule):
                        "entries (one value before each boundary and one after the last)",
                        list(self.values))
 
-    def _span(self) -> int | None:
-        return int(self.at[-1])
+    def _span(self) -> int | float | None:
+        return self.at[-1]  # type: ignore[return-value]
 
     def _f(self, k: Any, xp: Ops) -> Any:
         if xp.scalar:
@@ -439,8 +439,8 @@ class interpolate(Schedule):
         object.__setattr__(self, "points", tuple(norm))
         check_sorted(self, "points", tuple(t for t, _ in norm), strict=True)
 
-    def _span(self) -> int | None:
-        return int(self.points[-1][0])
+    def _span(self) -> int | float | None:
+        return self.points[-1][0]  # type: ignore[return-value]
 
     def _segment(self, k: Any, xp: Ops, i: int) -> Any:
         (t0, v0), (t1, v1) = self.points[i], self.points[i + 1]
@@ -508,7 +508,9 @@ class cyclic(Schedule):
       high: the value at the turn, ``up`` steps in (may be below ``low`` for momentum).
       up: steps from ``low`` to ``high``, > 0.
       down: steps back (default ``up``), > 0.
-      mode: ``triangular``, ``triangular2`` or ``exp_range``.
+      mode: ``triangular``, ``triangular2`` or ``exp_range``: PyTorch's ``CyclicLR`` mode, a
+        policy scaling the cycles' height, under PyTorch's name; not a curve, so not ``shape``
+        (every cycle is linear up and down).
       gamma: the ``exp_range`` factor per step, in (0, 1].
 
     >>> s = cyclic(0.1, 1.0, 2)
@@ -549,7 +551,7 @@ class one_cycle(Schedule):
     """The one-cycle policy: up from ``peak/div_factor`` to ``peak``, then down to the end.
 
     With ``init = peak / div_factor``, ``final = init / final_div_factor``, ``u = pct_start·over``
-    and ``anneal(a, b, p)`` = ``b + (a - b)·½(1 + cos πp)`` (``cos``) or ``a + (b - a)·p``
+    and ``anneal(a, b, p)`` = ``b + (a - b)·½(1 + cos πp)`` (``cosine``) or ``a + (b - a)·p``
     (``linear``): ``anneal(init, peak, k/u)`` for ``k <= u``, then
     ``anneal(peak, final, (k - u)/(over - u))``; ``final`` from ``over`` on. ``three_phase``
     goes back to ``init`` at ``2u`` before annealing to ``final``. Phase ends are exact real
@@ -562,7 +564,8 @@ class one_cycle(Schedule):
       div_factor: ``peak / div_factor`` is the first value.
       final_div_factor: the last value is the first one divided by this.
       three_phase: fall back to the first value at ``2 · pct_start · over``, then anneal.
-      anneal: ``cos`` or ``linear``.
+      shape: ``cosine`` or ``linear``, the curve of every phase (PyTorch's
+        ``anneal_strategy`` ``"cos"`` or ``"linear"``).
 
     >>> s = one_cycle(1.0, 10)
     >>> [round(s(k), 4) for k in (0, 3, 5)], s(10)
@@ -577,17 +580,17 @@ class one_cycle(Schedule):
     div_factor: float = arg("number", default=25.0, lo=0.0, lo_open=True)
     final_div_factor: float = arg("number", default=1e4, lo=0.0, lo_open=True)
     three_phase: bool = arg("bool", default=False)
-    anneal: str = arg("choice", default="cos", choices=("cos", "linear"))
+    shape: str = arg("choice", default="cosine", choices=("cosine", "linear"))
 
     def __post_init__(self) -> None:
         hi = 0.5 if self.three_phase else 1.0
         check_number(self, "pct_start", lo=0.0, lo_open=True, hi=hi, hi_open=True)
 
-    def _span(self) -> int | None:
-        return int(self.over)
+    def _span(self) -> int | float | None:
+        return self.over  # type: ignore[return-value]
 
     def _anneal(self, a: float, b: float, p: Any, xp: Ops) -> Any:
-        if self.anneal == "cos":
+        if self.shape == "cosine":
             return b + (a - b) / 2.0 * (1.0 + xp.cos(math.pi * p))
         return (b - a) * p + a
 

@@ -1,6 +1,7 @@
 """Durations and positions with units, and binding them to steps.
 
-A time is an ``int`` (steps) or a string: ``"1000"``, ``"5ep"``, ``"5 epochs"``, ``"10%"`` (of
+A time is a number of steps (an ``int`` or a finite ``float``: ``2.4 * 1251`` steps is an
+ordinary period) or a string: ``"1000"``, ``"5ep"``, ``"5 epochs"``, ``"10%"`` (of
 the total run), ``"2.5M samples"``, ``"1B tokens"``; SI suffixes ``k``, ``M``, ``B``/``G``, ``T``
 scale the number. Terms combine with spaced ``+`` and ``-`` (``"100% - 5ep"``), which is how
 recipes such as ``wsd`` express "the rest of the run". Strings are parsed when a schedule is
@@ -15,15 +16,18 @@ TensorFlow's ``int(batches_per_epoch * epoch)`` and never overshoots a budget. F
 
 from __future__ import annotations
 
+import math
+
 from .errors import ScheduleError
 
 TYPE_CHECKING = False  # typing, re and fractions load on first use: they cost ~5 ms at import
 if TYPE_CHECKING:
     from fractions import Fraction
+    from typing import Any
 
 __all__ = ["Binding", "Time", "parse_time", "resolve_time"]
 
-Time = int | str
+Time = int | float | str
 
 _SUFFIX = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "B": 10**9, "G": 10**9, "T": 10**12}
 _UNITS = {
@@ -35,6 +39,7 @@ _UNITS = {
 }
 _NEEDS = {"epochs": "steps_per_epoch", "percent": "total_steps",
           "samples": "samples_per_step", "tokens": "tokens_per_step"}
+_MAX_STEPS = 2.0**63  # every step index is below it: longer times cannot be reached
 _TERM = r"^\s*(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)\s*([kKMBGT]?)\s*([A-Za-z%]*)\s*$"
 
 
@@ -62,33 +67,39 @@ class Binding:
 
 
 def parse_time(value: object, owner: str, arg: str, *, allow_zero: bool = False) -> Time:
-    """Check a time argument and return it normalized (an int, or the user's string)."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise ScheduleError(
-                f"{owner}: {arg!r} must be an int (steps) or a unit string such as '5ep', "
-                f"'10%', '2.5M samples', got {value!r}")
-    if isinstance(value, int):
-        _check_steps(value, owner, arg, allow_zero, value)
-        return value
+    """Check a time argument and return it normalized: a number of steps (an int, or a float
+    when it is not whole) or the user's unit string."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ScheduleError(
+            f"{owner}: {arg!r} must be a number of steps or a unit string such as '5ep', "
+            f"'10%', '2.5M samples', got {value!r}")
+    if isinstance(value, (int, float)):
+        return _steps(value, owner, arg, allow_zero, value)
     amount, unit = _split(value, owner, arg)
     if unit == "steps":
-        if amount.denominator != 1:
-            raise ScheduleError(
-                f"{owner}: {arg!r} must be a whole number of steps, got {value!r}")
-        _check_steps(int(amount), owner, arg, allow_zero, value)
-        return int(amount)
+        return _steps(amount, owner, arg, allow_zero, value)
     if amount == 0 and not allow_zero:
         raise ScheduleError(f"{owner}: {arg!r} must be > 0, got {value!r}")
     return value.strip()
 
 
-def _check_steps(n: int, owner: str, arg: str, allow_zero: bool, shown: object) -> None:
-    if n < 0 or (n == 0 and not allow_zero):
+def _steps(n: Any, owner: str, arg: str, allow_zero: bool, shown: object) -> int | float:
+    """A number of steps, checked: whole numbers become ints, others stay floats."""
+    try:
+        f = float(n)
+    except OverflowError:
+        f = math.inf
+    if not math.isfinite(f) or f >= _MAX_STEPS:
+        raise ScheduleError(f"{owner}: {arg!r} must be a finite number of steps below 2**63, "
+                            f"got {shown!r}")
+    if f < 0 or (f == 0 and not allow_zero):
         rule = ">= 0" if allow_zero else "> 0"
         raise ScheduleError(f"{owner}: {arg!r} must be {rule} steps, got {shown!r}")
+    if isinstance(n, int):
+        return n
+    if hasattr(n, "denominator") and n.denominator == 1:
+        return int(n)
+    return int(f) if f.is_integer() else f
 
 
 def _terms(text: str, owner: str, arg: str) -> list[tuple[Fraction, str]]:
@@ -125,15 +136,16 @@ def _split(text: str, owner: str, arg: str) -> tuple[Fraction, str]:
 
 def needs(value: Time) -> list[str]:
     """The binding quantities a time needs (empty for plain steps)."""
-    if isinstance(value, int):
+    if not isinstance(value, str):
         return []
     return [_NEEDS[u] for _, u in _terms(value, "", "") if u != "steps"]
 
 
 def resolve_time(value: Time, b: Binding, owner: str, arg: str,
-                 *, allow_zero: bool = False) -> int:
-    """Steps for ``value`` under binding ``b`` (rounded down once), or a ScheduleError."""
-    if isinstance(value, int):
+                 *, allow_zero: bool = False) -> int | float:
+    """Steps for ``value`` under binding ``b`` (a unit string is rounded down once to whole
+    steps), or a ScheduleError."""
+    if not isinstance(value, str):
         return value
     from fractions import Fraction
 

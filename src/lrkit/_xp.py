@@ -40,8 +40,9 @@ class Ops:
         return float(math.floor(x))
 
     def floordiv(self, a: Any, b: float) -> Any:
-        """``floor(a / b)``; use it, not ``floor(a / b)``, where a step count is wanted."""
-        return float(math.floor(a / b))
+        """The exact ``floor(a / b)`` (Python's ``//``: ``floor(a / b)`` may round up to the next
+        whole number); use it wherever a count of periods is wanted."""
+        return float(a // b)
 
     # The C functions themselves: one call on the hot scalar path.
     cos = staticmethod(math.cos)
@@ -156,6 +157,9 @@ class _Numpy(_Module):
         super().__init__(name, mod)
         self._libm = {f: mod.frompyfunc(getattr(SCALAR, f), 1, 1) for f in ("exp", "log", "tanh")}
         self._pow = mod.frompyfunc(SCALAR.power, 2, 1)
+
+    def floordiv(self, a: Any, b: float) -> Any:
+        return self.m.floor_divide(a, b)  # exact, as Python's //
 
     def _call(self, ufunc: Any, *args: Any) -> Any:
         with self.m.errstate(all="ignore"):  # libm's overflow flag; the result is inf anyway

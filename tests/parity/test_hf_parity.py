@@ -24,9 +24,11 @@ def random_config(rng):
     if name == "cosine":
         kw["num_cycles"] = float(rng.choice([0.5, 1.0, 0.25]))
     if name == "cosine_with_restarts":
-        n = int(rng.integers(1, 4))
-        total = w + n * int(rng.integers(1, 20))
-        kw["num_cycles"] = n
+        # any number of cycles and any length: cycles of a real number of steps, the last one
+        # possibly cut short by the end of the run
+        kw["num_cycles"] = rng.choice([int(rng.integers(1, 5)), float(rng.choice([0.5, 1.5])),
+                                       float(rng.uniform(0.2, 6))]).item()
+        total = w + int(rng.integers(1, 80))
     if name == "polynomial":
         kw.update(lr_end=float(rng.choice([1e-7, lr / 10])), power=float(rng.choice([1.0, 2.0,
                                                                                      0.5])))

@@ -77,13 +77,18 @@ def from_hf(name: str, num_warmup_steps: int | float | None = None,
     if name == "cosine":
         return _ramp(w, _cos(b, 0.0, rest, kw.pop("num_cycles", 0.5)), b)
     if name == "cosine_with_restarts":
-        n = int(kw.pop("num_cycles", 1))
-        if rest % n:
-            raise ScheduleError(f"from_hf: cosine_with_restarts with {rest} decay steps in "
-                                f"{n} cycles has cycles of a fractional length; lrkit needs "
-                                "whole steps (make num_training_steps - num_warmup_steps a "
-                                "multiple of num_cycles)")
-        return _ramp(w, restarts(cosine(b, 0.0, rest // n), limit=n), b)
+        # HF: cos(pi * ((num_cycles * progress) % 1)), then 0 from the end of the run on; a
+        # cycle lasts rest / num_cycles steps, a real number, and the last may be cut short.
+        n = float(kw.pop("num_cycles", 1))
+        if not (0 <= n < math.inf) or not rest:
+            raise ScheduleError(f"from_hf: cosine_with_restarts needs num_cycles >= 0 and "
+                                f"num_training_steps > num_warmup_steps, got num_cycles={n:g} "
+                                f"and {rest} steps after the warmup")
+        if n == 0:  # cos(0): the base LR to the end of the run
+            return _ramp(w, sequence([constant(b), constant(0.0)], at=[rest]), b)
+        cycles = restarts(cosine(b, 0.0, rest / n), limit=math.ceil(n))
+        return _ramp(w, cycles if n.is_integer() else sequence([cycles, constant(0.0)],
+                                                               at=[rest]), b)
     if name == "polynomial":
         end = float(kw.pop("lr_end", 1e-7))
         if not b > end:

@@ -114,7 +114,7 @@ def from_timm(base_lr: float, **kwargs: Any) -> Schedule:
                                     " must be sorted (timm bisects them)")
             main = multistep(b, a["decay_rate"], at) if at else constant(b)
         elif sched == "step":
-            main = step(b, a["decay_rate"], _whole("decay_epochs", decay_epochs * scale))
+            main = step(b, a["decay_rate"], decay_epochs * scale)  # a real period: 2.4 epochs
         else:
             main = constant(b)
         total = (a["num_epochs"] + (a["warmup_epochs"] if prefix else 0)) * scale
