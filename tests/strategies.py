@@ -5,9 +5,8 @@ import math
 
 from hypothesis import strategies as st
 
-from lrkit._shapes import _Anneal
-
 import lrkit
+from lrkit._shapes import _Anneal
 
 # LRs from 1e-8 up, and exact zeros: XLA flushes subnormal numbers to zero, and values below
 # 1e-300 are not learning rates.

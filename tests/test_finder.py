@@ -139,7 +139,7 @@ def test_flat_curve_has_reasons_not_crashes():
      "start_lr=1.0, end_lr=0.1"),
     (dict(num_steps=5), "range_test: 'num_steps' must be a whole number >= 10, got 5"),
     (dict(data=[]), "range_test: 'data' holds no batch"),
-    (dict(mode="log"), "range_test: 'mode' must be 'exp' or 'linear', got 'log'"),
+    (dict(shape="log"), "range_test: 'shape' must be 'exp' or 'linear', got 'log'"),
 ])
 def test_bad_input_changes_nothing(kwargs, message):
     model, opt = setup()

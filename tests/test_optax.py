@@ -89,9 +89,10 @@ def test_reduce_on_plateau_matches_torch():
             u, state = update(jnp.ones(1), state, value=jnp.float32(m))
             assert -float(u[0]) == pytest.approx(opt.param_groups[0]["lr"], rel=1e-6), trial
         u, state2 = update(jnp.ones(1), state, value=jnp.float32(0.0), observe=False)
-        plateau_before, plateau_after = state[1], state2[1]   # observe=False: unchanged
+        before, after = state[1], state2[1]   # observe=False: the plateau state is unchanged
         assert all(jax.tree.leaves(jax.tree.map(lambda a, b: bool((a == b).all()),
-                                                plateau_after, plateau_before)))
+                                                after.plateau, before.plateau)))
+        assert int(after.count) == int(before.count) + 1 == len(metrics) + 1
 
 
 def test_range_test_leaves_the_inputs_and_suggests():

@@ -1,5 +1,6 @@
 """Durations with units: parsing, binding and the rounding rule (round down once, exactly)."""
 
+import math
 from fractions import Fraction
 
 import pytest
@@ -20,9 +21,14 @@ from lrkit import ScheduleError
     ("1B tokens", {"tokens_per_step": 2**20}, 953),      # 953.67…
     ("100% - 5ep", {"total_steps": 10000, "steps_per_epoch": 100}, 9500),
     ("2ep - 1", {"steps_per_epoch": 2759}, 5517),
-    # TensorFlow's int(batches_per_epoch * epoch) with 1281167/256 images per step:
-    ("30ep", {"steps_per_epoch": 1281167 / 256}, int(1281167 / 256 * 30)),
-    ("5ep", {"steps_per_epoch": 1281167 / 256}, 25022),
+    ("10%", {"total_steps": 999}, 99),                 # 99.9
+    ("2.5ep", {"steps_per_epoch": 3}, 7),               # 7.5
+    ("2.3ep", {"steps_per_epoch": 100}, 230),           # the text's 23/10, not the float 2.29999…
+    ("0.29ep", {"steps_per_epoch": 100}, 29),           # int(0.29 * 100) would give 28
+    # 1281167/256 = 5004.55859375, exact in binary: 30 epochs are 150136.7578125 steps
+    ("30ep", {"steps_per_epoch": 1281167 / 256}, 150136),
+    ("5ep", {"steps_per_epoch": 1281167 / 256}, 25022),  # 25022.79296875
+    ("90ep", {"steps_per_epoch": 1281167 / 256}, 450410),  # 450410.2734375
 ])
 def test_resolution(text, binding, steps):
     s = lrkit.constant(1.0, over=text).bind(**binding)
@@ -35,12 +41,25 @@ def test_sum_is_rounded_once():
     assert s.over == 1
 
 
-def test_fractional_steps_per_epoch_is_exact():
-    # 1281167/256 is exact in binary: the product is floored without any epsilon.
-    per = 1281167 / 256
-    for e in range(1, 100):
-        s = lrkit.constant(1.0, over=f"{e}ep").bind(steps_per_epoch=per)
-        assert s.over == (Fraction(per) * e).numerator // (Fraction(per) * e).denominator
+def steps(text, **binding):
+    return lrkit.constant(1.0, over=text).bind(**binding).over
+
+
+@pytest.mark.parametrize("epochs", ["90", "1", "0.5", "2.4", "89.99", "0.001", "123.456"]
+                         + [str(e) for e in range(2, 100)])
+def test_float_steps_per_epoch_is_taken_at_its_exact_value(epochs):
+    # The user wrote "<epochs>ep" and 1281167 / 256 (a float, exact in binary): the time is
+    # exactly epochs · 1281167/256 steps, rounded down. The exact value is computed here from
+    # the decimal text the user wrote, not from anything lrkit computed.
+    exact = Fraction(epochs) * Fraction(1281167, 256)
+    assert steps(f"{epochs}ep", steps_per_epoch=1281167 / 256) == math.floor(exact)
+
+
+def test_a_float_binding_is_its_binary_value_and_a_fraction_is_exact():
+    per = 3002333 / 6   # the float 500388.83333333331393…, a little below 3002333/6
+    assert steps("228ep", steps_per_epoch=per) == 114088653       # 114088653.99999999557…
+    assert steps("228ep", steps_per_epoch=Fraction(3002333, 6)) == 114088654  # 3002333 · 38
+    assert int(per * 228) == 114088654   # TensorFlow's float product: a different rule
 
 
 def test_bind_reaches_every_nested_time():

@@ -10,6 +10,7 @@ import bisect
 import math
 from collections.abc import Sequence
 
+from . import _plateau
 from ._schedule import (
     Schedule,
     _repr_value,
@@ -17,7 +18,7 @@ from ._schedule import (
     cached_property,
     register,
 )
-from ._shapes import _Anneal
+from ._shapes import _Anneal, _blend, _cos_weights
 from ._time import Binding, Time
 from ._xp import SCALAR, Ops
 from .errors import ScheduleError, fail
@@ -73,12 +74,14 @@ class sequence(Schedule):
                                "give the boundaries with at=[...]", c)
 
     @cached_property
-    def _starts(self) -> list[float]:
+    def _starts(self) -> list[int | float]:
+        """Where each child starts: ints when whole, so local steps stay exact integers."""
         if self.at is not None:
-            return [0.0] + [float(t) for t in self.at]
-        out = [0.0]
+            return [0, *self.at]  # type: ignore[list-item]
+        out: list[int | float] = [0]
         for c in self.schedules[:-1]:
-            out.append(out[-1] + float(c.duration))  # type: ignore[arg-type]
+            b = out[-1] + c.duration  # type: ignore[operator]
+            out.append(int(b) if isinstance(b, float) and b.is_integer() else b)
         return out
 
     def _span(self) -> int | float | None:
@@ -94,9 +97,9 @@ class sequence(Schedule):
                 else c._at(k - starts[i], xp)
         out = kids[0]._at(k, xp)
         for i in range(1, len(kids)):
-            local = xp.maximum(k - starts[i], 0.0)
+            local = xp.maximum(xp.diff(k, starts[i]), 0)
             v = kids[i]._cont(local, xp) if cont and i == len(kids) - 1 else kids[i]._at(local, xp)
-            out = xp.where(k >= starts[i], v, out)
+            out = xp.where(xp.ge(k, starts[i]), v, out)
         return out
 
     def _f(self, k: Any, xp: Ops) -> Any:
@@ -173,35 +176,31 @@ class warmup(Schedule):
     def _ramp(self, k: Any, xp: Ops) -> Any:
         (s0, t), w = self._ends, float(self.over)
         if self.start is None and self.shape == "linear":
-            return t * (k + 1.0) / (w + 1.0)
+            return t * (xp.fl(k) + 1.0) / (w + 1.0)
+        left, k = xp.fl(xp.diff(self.over, k)), xp.fl(k)
         if self.shape == "linear":
-            return s0 + (t - s0) * (k / w)
+            return _blend(s0, t, left / w, k / w)
         if self.shape == "cosine":
-            return s0 + (t - s0) * (0.5 * (1.0 - xp.cos(math.pi * (k / w))))
+            return _blend(s0, t, *_cos_weights(k, left, w, xp))
         if self.shape == "exp":
             return s0 * xp.power(t / s0, k / w)
-        return s0 + 0.0 * k
+        return s0
 
     def _eval(self, k: Any, xp: Ops, cont: bool) -> Any:
         w = float(self.over)
         after = self.schedule._cont if cont else self.schedule._at
         if xp.scalar:
-            return self._ramp(k, xp) if k < w else after(k - w, xp)
-        return xp.where(k < w, self._ramp(xp.minimum(k, w), xp),
-                        after(xp.maximum(k - w, 0.0), xp))
+            return self._ramp(k, xp) if k < w else after(k - self.over, xp)
+        return xp.where(xp.ge(k, w), after(xp.maximum(xp.diff(k, self.over), 0), xp),
+                        self._ramp(xp.top(k, self.over), xp))
 
     def _f(self, k: Any, xp: Ops) -> Any:
         if xp.scalar:  # the hot path of s(k), spelled out
-            w = self._w
-            return self._ramp(k, xp) if k < w else self.schedule._at(k - w, xp)
+            return self._ramp(k, xp) if k < self.over else self.schedule._at(k - self.over, xp)
         return self._eval(k, xp, False)
 
     def _cont(self, k: Any, xp: Ops) -> Any:
         return self._eval(k, xp, True)
-
-    @cached_property
-    def _w(self) -> float:
-        return float(self.over)
 
 
 @register
@@ -284,23 +283,31 @@ class restarts(Schedule):
         return self._begin(float(self.limit), SCALAR)  # type: ignore[no-any-return]
 
     def _f(self, k: Any, xp: Ops) -> Any:
-        d, m = float(self.schedule.duration), self.period_mult  # type: ignore[arg-type]
-        if m == 1.0:
-            i = xp.floordiv(k, d)
-        else:
-            i = xp.floor(xp.log(xp.maximum(1.0 - k / d * (1.0 - m), 1e-300)) / math.log(m))
+        d, m = self.schedule.duration, self.period_mult
+        if m == 1.0:  # exact in integers: the cycle and the step inside it
+            i, local = xp.floordiv(k, d), xp.mod(k, d)
+            v = self._decayed(self.schedule._at(local, xp), i, xp)
+            return v if self.limit is None else xp.where(i >= self.limit, self._ends[1], v)
+        d, k = float(d), xp.fl(k)  # type: ignore[arg-type]
+        i = xp.floor(xp.log(xp.maximum(1.0 - k / d * (1.0 - m), 1e-300)) / math.log(m))
         if self.cycle_index == "exact":
             # The logarithm can land a hair off at exact cycle starts; settle i exactly.
             i = xp.where(k < self._begin(i, xp), i - 1.0, i)
             i = xp.where(k >= self._begin(i + 1.0, xp), i + 1.0, i)
         i = xp.maximum(i, 0.0)
         local = (k - self._begin(i, xp)) / xp.power(m, i)
+        v = self._decayed(self.schedule._at(xp.maximum(local, 0.0), xp), i, xp)
+        return v if self.limit is None else xp.where(i >= self.limit, self._ends[1], v)
+
+    def _decayed(self, x: Any, i: Any, xp: Ops) -> Any:
+        """The cycle's value ``x`` in cycle ``i``, its distance from the end scaled."""
+        if self.peak_decay == 1.0:
+            return x
         s0, f = self._ends
         g = xp.power(self.peak_decay, i)
-        if self.decay == "peak" and self.peak_decay != 1.0:
+        if self.decay == "peak":
             g = (s0 * g - f) / (s0 - f)
-        v = f + (self.schedule._at(xp.maximum(local, 0.0), xp) - f) * g
-        return v if self.limit is None else xp.where(i >= self.limit, f, v)
+        return f + (x - f) * g
 
 
 @register
@@ -314,9 +321,11 @@ class plateau(Schedule):
     threshold (``rel``: ``best·(1 ∓ threshold)``; ``abs``: ``best ∓ threshold``); the value is
     reduced when the count of consecutive bad observations exceeds ``patience`` (so
     ``patience=2`` reduces on the third), after which the count restarts and ``cooldown``
-    observations are ignored. A reduced value is ``max(schedule(k)·factor^n, min_value)``; with
-    ``eps > 0`` a reduction that would lower the value by ``eps`` or less is skipped, as
-    PyTorch does (its default eps is 1e-8), applying the reductions one by one.
+    observations are ignored. After ``n >= 1`` reductions the value is
+    ``max(schedule(k)·factor^n, min_value)``; with ``eps > 0`` the reductions are those
+    PyTorch would apply to ``schedule(k)`` one by one, skipping any that lowers the value by
+    ``eps`` or less (its default eps is 1e-8). The torch, Keras and optax adapters run this same
+    state machine and reduced value, so every argument means the same in all three.
 
     Args:
       schedule: the schedule to reduce.
@@ -330,8 +339,8 @@ class plateau(Schedule):
       rule: ``torch`` (reduce when bad observations exceed ``patience``) or ``keras`` (Keras'
         ``ReduceLROnPlateau``: reduce when they reach it, cooldown counted first, an absolute
         ``threshold`` — its ``min_delta``).
-      eps: PyTorch's smallest reduction (honoured by ``value``/``apply`` on Python floats, so
-        by ``lrkit.torch``; the Keras and optax adapters apply every reduction).
+      eps: PyTorch's smallest reduction: a reduction lowering the value by ``eps`` or less is
+        skipped, and so are all after it.
 
     >>> s = plateau(constant(1.0), factor=0.5, patience=1)
     >>> st = s.init()
@@ -362,50 +371,12 @@ class plateau(Schedule):
 
     def init(self) -> dict[str, Any]:
         """The state before any observation (plain data: JSON, pickle and torch.save safe)."""
-        return {"best": None, "bad": 0, "cooldown": 0, "reductions": 0}
-
-    def _better(self, a: float, best: float | None) -> bool:
-        # PyTorch's comparison, with "no best yet" as ±inf (kept as None in the state, which
-        # must stay JSON): so even the first observation fails a relative threshold of 1.
-        if best is None:
-            best = math.inf if self.mode == "min" else -math.inf
-        rel, t = self.threshold_mode == "rel", self.threshold
-        if self.mode == "min":
-            return a < (best * (1.0 - t) if rel else best - t)
-        return a > (best * (1.0 + t) if rel else best + t)
+        return _plateau.plain(self, _plateau.init(self))
 
     def observe(self, state: dict[str, Any], metric: float) -> dict[str, Any]:
         """The state after one more observation of the monitored metric."""
-        a = float(metric)
-        new = dict(state)
-        if self.rule == "keras":
-            return self._observe_keras(new, a)
-        if self._better(a, state["best"]):
-            new["best"], new["bad"] = a, 0
-        else:
-            new["bad"] = state["bad"] + 1
-        if new["cooldown"] > 0:
-            new["cooldown"] -= 1
-            new["bad"] = 0
-        if new["bad"] > self.patience:
-            new["reductions"] += 1
-            new["cooldown"], new["bad"] = self.cooldown, 0
-        return new
-
-    def _observe_keras(self, new: dict[str, Any], a: float) -> dict[str, Any]:
-        if new["cooldown"] > 0:
-            new["cooldown"] -= 1
-            new["bad"] = 0
-        best, t = new["best"], self.threshold
-        better = best is None or (a < best - t if self.mode == "min" else a > best + t)
-        if better:
-            new["best"], new["bad"] = a, 0
-        elif new["cooldown"] == 0:
-            new["bad"] += 1
-            if new["bad"] >= self.patience:
-                new["reductions"] += 1
-                new["cooldown"], new["bad"] = self.cooldown, 0
-        return new
+        new = _plateau.observe(self, _plateau.unplain(self, state), float(metric), SCALAR)
+        return _plateau.plain(self, new)
 
     def scale(self, state: dict[str, Any]) -> float:
         """The multiplier ``factor^n`` for a state."""
@@ -413,18 +384,7 @@ class plateau(Schedule):
 
     def apply(self, base: Any, state: dict[str, Any], xp: Ops = SCALAR) -> Any:
         """The reduced value given the schedule's value ``base``."""
-        n = state["reductions"]
-        if n == 0:
-            return base
-        if self.eps and xp.scalar:  # PyTorch's _reduce_lr, one reduction at a time
-            v = base
-            for _ in range(n):
-                new = max(v * self.factor, self.min_value)
-                if v - new <= self.eps:
-                    break
-                v = new
-            return v
-        return xp.maximum(base * self.scale(state), self.min_value)
+        return _plateau.reduce(self, base, state["reductions"], xp)
 
     def value(self, k: int, state: dict[str, Any]) -> float:
         """The value at step ``k`` in state ``state``."""
@@ -522,10 +482,10 @@ class Stretch(Schedule):
         return None if d is None else float(Fraction(d) * Fraction(self.factor))
 
     def _f(self, k: Any, xp: Ops) -> Any:
-        return self.schedule._at(k / self.factor, xp)
+        return self.schedule._at(xp.fl(k) / self.factor, xp)
 
     def _cont(self, k: Any, xp: Ops) -> Any:
-        return self.schedule._cont(k / self.factor, xp)
+        return self.schedule._cont(xp.fl(k) / self.factor, xp)
 
     def __repr__(self) -> str:
         return f"{_atom(self.schedule)}.stretch({self.factor!r})"
@@ -545,11 +505,10 @@ class Stepped(Schedule):
 
     def _span(self) -> int | float | None:
         d, e = self.schedule.duration, self.every
-        return None if d is None else math.ceil(d / e) * e  # type: ignore[operator]
+        return None if d is None else math.ceil(d / e) * e  # type: ignore[operator,return-value]
 
     def _f(self, k: Any, xp: Ops) -> Any:
-        e = float(self.every)
-        return self.schedule._at(xp.floordiv(k, e) * e, xp)
+        return self.schedule._at(xp.times(xp.idiv(k, self.every), self.every), xp)
 
     def __repr__(self) -> str:
         return f"{_atom(self.schedule)}.stepped({self.every!r})"
@@ -571,10 +530,10 @@ class Skip(Schedule):
         return None if d is None else max(d - self.steps, 0)  # type: ignore[operator]
 
     def _f(self, k: Any, xp: Ops) -> Any:
-        return self.schedule._at(k + float(self.steps), xp)
+        return self.schedule._at(xp.diff(k, -self.steps), xp)  # type: ignore[operator]
 
     def _cont(self, k: Any, xp: Ops) -> Any:
-        return self.schedule._cont(k + float(self.steps), xp)
+        return self.schedule._cont(xp.diff(k, -self.steps), xp)  # type: ignore[operator]
 
     def __repr__(self) -> str:
         return f"{_atom(self.schedule)}.skip({self.steps!r})"

@@ -5,6 +5,7 @@ What does not live here: warnings about mistakes (``lint``), pictures (``plot``)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,12 +92,12 @@ class Explanation:
 def _leaves(s: Schedule, offset: int) -> list[tuple[str, int, int | None]]:
     """(label, start, end) of the phases of ``s`` placed at ``offset``."""
     if isinstance(s, warmup):
-        w = int(s.over)
+        w = math.ceil(s.over)  # type: ignore[arg-type]  # a phase starts at an update
         rest = _leaves(s.schedule, offset + w)
         return [(f"warmup ({s.shape})", offset, offset + w)] + rest
     if isinstance(s, sequence) and len(s.schedules) > 1:
         out: list[tuple[str, int, int | None]] = []
-        starts = [int(b) for b in s._starts] + [None]
+        starts: list[int | None] = [math.ceil(b) for b in s._starts] + [None]
         for c, a, b in zip(s.schedules, starts, starts[1:]):
             inner = _leaves(c, offset + int(a))  # type: ignore[arg-type]
             end = None if b is None else offset + b
@@ -108,12 +109,12 @@ def _leaves(s: Schedule, offset: int) -> list[tuple[str, int, int | None]]:
             out += inner
         return out
     if isinstance(s, (piecewise, multistep)):
-        bounds = [0] + sorted(set(int(b) for b in s.at if int(b) > 0))
+        bounds = [0] + sorted(set(math.ceil(b) for b in s.at if b > 0))  # type: ignore
         ends: list[int | None] = [*bounds[1:], None]
         return [(f"{s.kind} [{i}]", offset + a, None if b is None else offset + b)
                 for i, (a, b) in enumerate(zip(bounds, ends))]
     d = s.duration
-    return [(s.kind, offset, None if d is None else offset + d)]
+    return [(s.kind, offset, None if d is None else offset + math.ceil(d))]
 
 
 def explain(s: Schedule, total_steps: int | None = None,
@@ -134,7 +135,7 @@ def explain(s: Schedule, total_steps: int | None = None,
         if total_steps is not None and start >= total_steps:
             break  # the run ends before this phase begins
         spans.append((label, start, end))
-    d = s.duration
+    d = None if s.duration is None else math.ceil(s.duration)
     open_ended = bool(spans) and spans[-1][2] is None
     if d is not None and total_steps is not None and total_steps > d and not open_ended:
         spans.append(("hold", d, total_steps))

@@ -78,7 +78,7 @@ def lint(s: Schedule, total_steps: int, steps_per_epoch: float | None = None, *,
     b = s.bind(steps_per_epoch=steps_per_epoch, total_steps=total_steps)
     ex = explain(b, total_steps=total_steps)
     bounds = sorted({p.start for p in ex.phases} | {p.end for p in ex.phases if p.end} |
-                    ({b.duration} if b.duration else set()))
+                    ({math.ceil(b.duration)} if b.duration else set()))
     steps = _grid(total_steps, bounds)
     v = b.values(steps)
     w = _Warn(out)
@@ -162,9 +162,9 @@ def _jumps(s: Schedule, ex: Any, tol: float) -> list[LintWarning]:
 
 
 def _ends(s: Schedule, total: int, hold: float) -> list[LintWarning]:
-    d = s.duration
-    if d is None:
+    if s.duration is None:
         return []
+    d = math.ceil(s.duration)  # the first update past the end
     if d < total and (total - d) > hold * total:
         return [LintWarning(
             "LR003", f"the schedule ends at step {d} and holds {s(d):g} for the last "
@@ -193,12 +193,12 @@ def _children(v: Any) -> list[Schedule]:
 def _cycles(s: Schedule, total: int) -> list[LintWarning]:
     offset = 0
     if isinstance(s, warmup):
-        offset, s = int(s.over), s.schedule
+        offset, s = s.over, s.schedule  # type: ignore[assignment]
     elif isinstance(s, sequence) and len(s.schedules) > 1:
-        offset, s = int(s._starts[-1]), s.schedules[-1]
+        offset, s = s._starts[-1], s.schedules[-1]  # type: ignore[assignment]
     n = total - offset
     if isinstance(s, one_cycle):
-        done = n / int(s.over)
+        done = n / s.over  # type: ignore[operator]
     elif isinstance(s, restarts):
         d, m = float(s.schedule.duration), s.period_mult  # type: ignore[arg-type]
         done = n / d if m == 1 else math.log(1 - n / d * (1 - m)) / math.log(m)

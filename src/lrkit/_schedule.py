@@ -241,7 +241,7 @@ def check_sorted(obj: Schedule, name: str, values: tuple[Time, ...], *, strict: 
     """Positions in order (checked once all are steps; unit strings wait for bind)."""
     if any(isinstance(v, str) for v in values):
         return
-    steps = list(values)
+    steps: list[float] = list(values)  # type: ignore[arg-type]  # numbers: no strings here
     for a, b in zip(steps, steps[1:]):
         if (b <= a) if strict else (b < a):
             rule = "must be strictly increasing" if strict else "must be sorted"
@@ -355,7 +355,7 @@ class Schedule:
         """The value at local step ``k >= 0``, holding the last value past the end."""
         d = self._duration
         if d is not None:
-            k = (k if k <= d else float(d)) if xp.scalar else xp.minimum(k, float(d))
+            k = (k if k <= d else d) if xp.scalar else xp.top(k, d)
         return self._f(k, xp)
 
     @cached_property
@@ -387,7 +387,7 @@ class Schedule:
             raise ScheduleError(f"{self.kind}: the step must be >= 0, got {i}")
         if self._missing:
             self._require_bound()
-        return float(self._at(float(i), SCALAR))
+        return float(self._at(i, SCALAR))
 
     def values(self, steps: Any) -> Any:
         """Values at an array (or sequence) of int steps, as a float64 numpy array."""
@@ -403,7 +403,7 @@ class Schedule:
         if arr.size and arr.min() < 0:
             raise ScheduleError(f"{self.kind}: steps must be >= 0, got {arr.min()}")
         self._require_bound()
-        k = arr.astype(np.float64)
+        k = arr.astype(np.int64)
         out = self._at(k, namespace_for(k).using(np.float64))
         return np.broadcast_to(np.asarray(out, dtype=np.float64), k.shape).copy()
 
@@ -419,13 +419,21 @@ class Schedule:
             enabled (jax needs ``jax_enable_x64``), else float32.
 
         Returns:
-          A tensor of the backend's kind with ``k``'s shape.
+          A tensor of the backend's kind with ``k``'s shape, finite and >= 0. A negative step
+          (an int32 counter that wrapped past 2**31) is evaluated as step 0. Integer steps stay
+          integers until the remaining distance of each phase is known, so float32 keeps its
+          precision at any step.
         """
         self._require_bound()
         ops = namespace_for(k, xp)
+        if ops.name == "keras":
+            ops, k = ops.native(k)  # type: ignore[attr-defined]
         ops = ops.using(dtype if dtype is not None else _default_dtype(ops))
-        kf = ops.to_float(k, ops.dtype)
-        return ops.full_like(self._at(kf, ops), kf)
+        if not ops.is_int(k):
+            k = ops.to_float(k, ops.dtype)
+        k = ops.maximum(k, 0 if ops.is_int(k) else 0.0)
+        like = ops.fl(k)
+        return ops.maximum(ops.full_like(self._at(k, ops), like), 0.0)
 
     # -- binding -------------------------------------------------------------------------------
 

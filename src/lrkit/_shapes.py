@@ -34,7 +34,15 @@ __all__ = [
 
 
 class _Anneal(Schedule):
-    """The shapes that go from ``start`` to ``end`` over ``over`` steps, then hold ``end``."""
+    """The shapes that go from ``start`` to ``end`` over ``over`` steps, then hold ``end``.
+
+    Each writes its curve as two weights, ``w_start`` (1 → 0) and ``w_end = 1 - w_start``,
+    both computed from exact distances: ``w_start`` from the remaining ``over - k`` (an integer
+    while ``k`` is one), ``w_end`` from ``k``. The value is then ``end + (start - end)·w_start``
+    when decaying and ``start + (end - start)·w_end`` when rising: the small term is always a
+    product of an accurate weight, so float32 keeps its digits to the last step (never
+    ``1 + cos(πt)`` near ``t = 1``), and the value stays between ``start`` and ``end``.
+    """
 
     _positional = 3
     start: float = arg("value")
@@ -44,12 +52,38 @@ class _Anneal(Schedule):
     def _span(self) -> int | float | None:
         return self.over  # type: ignore[return-value]
 
+    def _weights(self, k: Any, r: Any, xp: Ops) -> tuple[Any, Any]:
+        """``(w_start, w_end)`` at step ``k`` with ``r = over - k`` steps left (floats)."""
+        raise NotImplementedError
 
-def _progress(k: Any, over: Any, k_decay: float, xp: Ops) -> Any:
-    """``k / over``, or timm's k-decay progress ``k^kd / over^kd`` (its order of operations)."""
+    def _f(self, k: Any, xp: Ops) -> Any:
+        r = xp.fl(xp.diff(self.over, k))
+        return _blend(self.start, self.end, *self._weights(xp.fl(k), r, xp))
+
+
+def _blend(a: float, b: float, w_a: Any, w_b: Any) -> Any:
+    """From ``a`` (weight ``w_a``) towards ``b`` (weight ``w_b = 1 - w_a``), the small term
+    on the side that keeps its relative precision."""
+    return b + (a - b) * w_a if a >= b else a + (b - a) * w_b
+
+
+def _cos_weights(k: Any, r: Any, over: float, xp: Ops) -> tuple[Any, Any]:
+    """The cosine's ``(½(1 + cos πp), ½(1 - cos πp))`` with ``p = k/over``, written as
+    ``(sin²(π·r/2over), sin²(π·k/2over))``: no cancellation at either end."""
+    c = xp.sin((0.5 * math.pi) * (r / over))
+    s = xp.sin((0.5 * math.pi) * (k / over))
+    return c * c, s * s
+
+
+def _decay_progress(k: Any, r: Any, over: float, k_decay: float,
+                    xp: Ops) -> tuple[Any, Any]:
+    """``(1 - p, p)`` for timm's k-decay progress ``p = (k/over)^k_decay``, each accurate:
+    ``1 - p = -expm1(k_decay·log1p(-r/over))``."""
     if k_decay == 1.0:
-        return k / over
-    return xp.power(k, k_decay) / xp.power(over + 0.0 * k, k_decay)
+        return r / over, k / over
+    p = xp.power(xp.minimum(k / over, 1.0), k_decay)
+    q = -xp.expm1(k_decay * xp.log1p(-xp.minimum(r / over, 1.0)))
+    return q, p
 
 
 @register
@@ -97,8 +131,9 @@ class linear(_Anneal):
 
     kind = "linear"
 
-    def _f(self, k: Any, xp: Ops) -> Any:
-        return self.start + (self.end - self.start) * (k / self.over)
+    def _weights(self, k: Any, r: Any, xp: Ops) -> tuple[Any, Any]:
+        over = float(self.over)
+        return r / over, k / over
 
 
 @register
@@ -127,14 +162,18 @@ class cosine(_Anneal):
     def _cont(self, k: Any, xp: Ops) -> Any:
         # Periodic past the end (PyTorch's CosineAnnealingLR): reduce k modulo 2·over first,
         # in exact integer steps, so float32 keeps its precision at large k.
-        period = 2.0 * float(self.over)
-        return self._f(k - period * xp.floordiv(k, period), xp)
+        return self._f(xp.mod(k, 2 * self.over), xp)
 
-    def _f(self, k: Any, xp: Ops) -> Any:
-        c = 0.5 * (1.0 + xp.cos(math.pi * _progress(k, self.over, self.k_decay, xp)))
-        if self.exponent != 1.0:
-            c = xp.power(xp.maximum(c, 0.0), self.exponent)
-        return self.end + (self.start - self.end) * c
+    def _weights(self, k: Any, r: Any, xp: Ops) -> tuple[Any, Any]:
+        over = float(self.over)
+        if self.k_decay != 1.0:
+            q, p = _decay_progress(k, r, over, self.k_decay, xp)
+            k, r = p * over, q * over
+        w_start, w_end = _cos_weights(k, r, over, xp)
+        if self.exponent != 1.0:  # w_start^e and 1 - w_start^e = -expm1(e·log1p(-w_end))
+            e = self.exponent
+            w_start, w_end = xp.power(w_start, e), -xp.expm1(e * xp.log1p(-w_end))
+        return w_start, w_end
 
 
 @register
@@ -168,16 +207,27 @@ class polynomial(_Anneal):
         return None if self.cycle else self.over  # type: ignore[return-value]
 
     def _f(self, k: Any, xp: Ops) -> Any:
-        over: Any = float(self.over)
-        if self.cycle:
-            over = over * xp.where(k == 0, 1.0, -xp.floordiv(-k, over))  # ceil(k / over)
-        if self.k_decay != 1.0:
-            # exactly 0 at k = over, though XLA's k^kd / over^kd (a reciprocal) may miss 1
-            p = _progress(k, over, self.k_decay, xp)
-            frac = xp.where(k >= over, 0.0, xp.maximum(1.0 - p, 0.0))
-        else:
-            frac = xp.maximum((over - k) / over, 0.0)  # exactly 0 at k = over, on every backend
-        return (self.start - self.end) * xp.power(frac, self.power) + self.end
+        if not self.cycle:
+            return super()._f(k, xp)
+        # Keras: the horizon is over·ceil(k/over), at least over (also at k = 0); the steps
+        # left to it come from k's remainder, exact, and never from the horizon itself (which
+        # can pass the counter's integer range)
+        m = xp.mod(k, self.over)
+        left = xp.where(m == 0, xp.where(xp.ge(k, 1), 0.0, float(self.over)),
+                        xp.fl(xp.diff(self.over, m)))
+        kf = xp.fl(k)
+        return _blend(self.start, self.end, *self._curve(kf, left, kf + left, xp))
+
+    def _weights(self, k: Any, r: Any, xp: Ops) -> tuple[Any, Any]:
+        return self._curve(k, r, float(self.over), xp)
+
+    def _curve(self, k: Any, r: Any, over: Any, xp: Ops) -> tuple[Any, Any]:
+        # (1 - p)^power and 1 - (1 - p)^power = -expm1(power·log1p(-p))
+        q, p = _decay_progress(k, r, over, self.k_decay, xp)
+        q, p = xp.minimum(xp.maximum(q, 0.0), 1.0), xp.minimum(xp.maximum(p, 0.0), 1.0)
+        if self.power == 1.0:
+            return q, p
+        return xp.power(q, self.power), -xp.expm1(self.power * xp.log1p(-p))
 
 
 @register
@@ -225,8 +275,8 @@ class exponential(Schedule):
     def _f(self, k: Any, xp: Ops) -> Any:
         if self.start == 0.0:
             return 0.0
-        e = xp.maximum(k - self.begin, 0.0)
-        e = xp.floordiv(e, float(self.every)) if self.staircase else e / self.every
+        e = xp.maximum(xp.diff(k, self.begin), 0)
+        e = xp.floordiv(e, self.every) if self.staircase else xp.fl(e) / float(self.every)
         if self.end is not None and self.rate > 1:
             # past the exponent that reaches `end`, rate**e could overflow
             e = xp.minimum(e, math.ceil(math.log(self.end / self.start, self.rate)) + 1.0)
@@ -262,7 +312,7 @@ class inverse_time(Schedule):
     staircase: bool = arg("bool", default=False)
 
     def _f(self, k: Any, xp: Ops) -> Any:
-        p = xp.floordiv(k, float(self.every)) if self.staircase else k / self.every
+        p = xp.floordiv(k, self.every) if self.staircase else xp.fl(k) / float(self.every)
         return self.start / (1.0 + self.rate * p)
 
 
@@ -288,7 +338,7 @@ class inverse_sqrt(Schedule):
     timescale: Time = arg("time")
 
     def _f(self, k: Any, xp: Ops) -> Any:
-        return self.start / xp.sqrt(1.0 + k / self.timescale)
+        return self.start / xp.sqrt(1.0 + xp.fl(k) / float(self.timescale))
 
 
 @register
@@ -312,7 +362,7 @@ class step(Schedule):
     every: Time = arg("time")
 
     def _f(self, k: Any, xp: Ops) -> Any:
-        return self.start * xp.power(self.factor, xp.floordiv(k, float(self.every)))
+        return self.start * xp.power(self.factor, xp.floordiv(k, self.every))
 
 
 @register
@@ -348,7 +398,7 @@ class multistep(Schedule):
         else:
             n = 0.0
             for m in self.at:
-                n = n + xp.where(k >= m, 1.0, 0.0)
+                n = n + xp.where(xp.ge(k, m), 1.0, 0.0)
         return self.start * xp.power(self.factor, n)
 
 
@@ -394,7 +444,7 @@ class piecewise(Schedule):
             return np.asarray(self.values, dtype=getattr(xp, "dtype", None) or float)[i]
         out: Any = self.values[0]
         for m, v in zip(self.at, self.values[1:]):
-            out = xp.where(k >= m, v, out)
+            out = xp.where(xp.ge(k, m), v, out)
         return out
 
 
@@ -444,11 +494,12 @@ class interpolate(Schedule):
 
     def _segment(self, k: Any, xp: Ops, i: int) -> Any:
         (t0, v0), (t1, v1) = self.points[i], self.points[i + 1]
-        k0, k1 = float(t0), float(t1)
-        p = xp.minimum(xp.maximum(k - k0, 0.0) / (k1 - k0), 1.0)
+        n = float(t1 - t0)  # type: ignore[operator]
+        done = xp.minimum(xp.maximum(xp.fl(xp.diff(k, t0)), 0.0), n)
+        left = xp.minimum(xp.maximum(xp.fl(xp.diff(t1, k)), 0.0), n)
         if self.shape == "linear":
-            return v0 + (v1 - v0) * p
-        return v1 + (v0 - v1) * (0.5 * (1.0 + xp.cos(math.pi * p)))
+            return _blend(v0, v1, left / n, done / n)
+        return _blend(v0, v1, *_cos_weights(done, left, n, xp))
 
     def _f(self, k: Any, xp: Ops) -> Any:
         pts = self.points
@@ -459,8 +510,8 @@ class interpolate(Schedule):
             return pts[-1][1] if i >= len(pts) - 1 else self._segment(k, xp, i)
         out: Any = pts[0][1]
         for i in range(len(pts) - 1):
-            out = xp.where(k >= pts[i][0], self._segment(k, xp, i), out)
-        return xp.where(k >= pts[-1][0], pts[-1][1], out)
+            out = xp.where(xp.ge(k, pts[i][0]), self._segment(k, xp, i), out)
+        return xp.where(xp.ge(k, pts[-1][0]), pts[-1][1], out)
 
 
 @register
@@ -487,11 +538,13 @@ class tanh(_Anneal):
     lower: float = arg("number", default=-7.0)
     upper: float = arg("number", default=3.0)
 
-    def _f(self, k: Any, xp: Ops) -> Any:
-        r = k / self.over
-        v = self.end + 0.5 * (self.start - self.end) * (
-            1.0 - xp.tanh(self.lower * (1.0 - r) + self.upper * r))
-        return xp.where(k < self.over, v, self.end)
+    def _weights(self, k: Any, r: Any, xp: Ops) -> tuple[Any, Any]:
+        # ½(1 - tanh x) = 1/(1 + e^{2x}) and ½(1 + tanh x) = 1/(1 + e^{-2x}): no cancellation
+        over = float(self.over)
+        x = self.lower * (r / over) + self.upper * (k / over)
+        w_start = 1.0 / (1.0 + xp.exp(2.0 * x))
+        w_end = 1.0 / (1.0 + xp.exp(-2.0 * x))
+        return xp.where(r > 0.0, w_start, 0.0), xp.where(r > 0.0, w_end, 1.0)
 
 
 @register
@@ -529,21 +582,22 @@ class cyclic(Schedule):
     gamma: float = arg("number", default=1.0, lo=0.0, lo_open=True, hi=1.0)
 
     def _f(self, k: Any, xp: Ops) -> Any:
-        up = float(self.up)
-        total = up + float(self.down if self.down is not None else self.up)
-        ratio = up / total
+        up = self.up
+        down = self.down if self.down is not None else self.up
+        total = up + down  # type: ignore[operator]
         # PyTorch computes x = 1 + k/T - floor(1 + k/T); the remainder r = k - n·T is the same
-        # number, and exact in any float width.
+        # number, exact in integers, and the distance to the turn or the cycle's end is
+        # taken from it: s = r/up rising, (T - r)/down falling.
         n = xp.floordiv(k, total)
         cycle = n + 1.0
-        x = (k - n * total) / total
-        s = xp.where(x <= ratio, x / ratio, (x - 1.0) / (ratio - 1.0))
+        r = xp.fl(xp.mod(k, total))
+        s = xp.where(r <= float(up), r / float(up), (float(total) - r) / float(down))
         height = (self.high - self.low) * s
         if self.mode == "triangular":
             return self.low + height * 1.0
         if self.mode == "triangular2":
             return self.low + height * (1.0 / xp.power(2.0, cycle - 1.0))
-        return self.low + height * xp.power(self.gamma, k)
+        return self.low + height * xp.power(self.gamma, xp.fl(k))
 
 
 @register
@@ -589,23 +643,26 @@ class one_cycle(Schedule):
     def _span(self) -> int | float | None:
         return self.over  # type: ignore[return-value]
 
-    def _anneal(self, a: float, b: float, p: Any, xp: Ops) -> Any:
+    def _phase(self, a: float, b: float, k0: Any, k1: Any, k: Any, xp: Ops) -> Any:
+        """From ``a`` at step ``k0`` to ``b`` at ``k1`` (``a`` before ``k0``)."""
+        n = float(k1 - k0)  # past k1 the curve continues (PyTorch's last update may be there)
+        done = xp.maximum(xp.fl(xp.diff(k, k0)), 0.0)
+        left = xp.minimum(xp.fl(xp.diff(k1, k)), n)
         if self.shape == "cosine":
-            return b + (a - b) / 2.0 * (1.0 + xp.cos(math.pi * p))
-        return (b - a) * p + a
+            return _blend(a, b, *_cos_weights(done, left, n, xp))
+        return _blend(a, b, left / n, done / n)
 
     def _f(self, k: Any, xp: Ops) -> Any:
         init = self.peak / self.div_factor
         final = init / self.final_div_factor
-        over = float(self.over)
-        u = self.pct_start * over
-        first = self._anneal(init, self.peak, xp.minimum(k / u, 1.0), xp)
+        over = self.over
+        u = self.pct_start * float(over)
+        first = self._phase(init, self.peak, 0, u, k, xp)
         if not self.three_phase:
-            last = self._anneal(self.peak, final, xp.maximum(k - u, 0.0) / (over - u), xp)
-            return xp.where(k <= u, first, last)
-        back = self._anneal(self.peak, init, xp.minimum(xp.maximum(k - u, 0.0) / u, 1.0), xp)
-        last = self._anneal(init, final, xp.maximum(k - 2 * u, 0.0) / (over - 2 * u), xp)
-        return xp.where(k <= u, first, xp.where(k <= 2 * u, back, last))
+            return xp.where(xp.le(k, u), first, self._phase(self.peak, final, u, over, k, xp))
+        back = self._phase(self.peak, init, u, 2 * u, k, xp)
+        last = self._phase(init, final, 2 * u, over, k, xp)
+        return xp.where(xp.le(k, u), first, xp.where(xp.le(k, 2 * u), back, last))
 
 
 @register
@@ -624,8 +681,10 @@ class one_minus_sqrt(_Anneal):
 
     kind = "one_minus_sqrt"
 
-    def _f(self, k: Any, xp: Ops) -> Any:
-        return self.end + (self.start - self.end) * (1.0 - xp.sqrt(k / self.over))
+    def _weights(self, k: Any, r: Any, xp: Ops) -> tuple[Any, Any]:
+        over = float(self.over)
+        root = xp.sqrt(k / over)
+        return (r / over) / (1.0 + root), root  # 1 - sqrt(p) = (1 - p) / (1 + sqrt(p))
 
 
 @register
@@ -651,7 +710,7 @@ class geometric(_Anneal):
         check_number(self, "end", lo=0.0, lo_open=True)
 
     def _f(self, k: Any, xp: Ops) -> Any:
-        return self.start * xp.power(self.end / self.start, k / self.over)
+        return self.start * xp.power(self.end / self.start, xp.fl(k) / float(self.over))
 
     def _cont(self, k: Any, xp: Ops) -> Any:
         return self._at(k, xp)  # a geometric ramp has no meaningful continuation: hold

@@ -7,11 +7,15 @@ scale the number. Terms combine with spaced ``+`` and ``-`` (``"100% - 5ep"``), 
 recipes such as ``wsd`` express "the rest of the run". Strings are parsed when a schedule is
 built (so typos fail at once) and resolved by ``Schedule.bind``.
 
-Rounding rule: a time is converted with exact rational arithmetic and then rounded *down* to a
-whole step: ``floor(epochs * steps_per_epoch)``, ``floor(pct / 100 * total_steps)``,
-``floor(samples / samples_per_step)``; a sum of terms is rounded once, after adding. This is
-TensorFlow's ``int(batches_per_epoch * epoch)`` and never overshoots a budget. Floats such as
-``1281167 / 256`` are taken at their exact binary value, so no epsilon is involved.
+Rounding rule, the only one: a unit string is converted from the exact value of the numbers
+given (its decimal text, ``"2.3ep"`` being exactly 23/10; a float binding such as
+``1281167 / 256`` at its exact binary value; a ``Fraction`` exactly) and rounded *down* once to
+a whole step: ``floor(epochs * steps_per_epoch)``, ``floor(pct / 100 * total_steps)``,
+``floor(samples / samples_per_step)``; a sum of terms is rounded once, after adding. No float
+product is formed, so no epsilon is involved and a budget is never overshot. This is *not*
+TensorFlow's ``int(batches_per_epoch * epoch)``, which rounds the float product first (at 3002333/6
+steps per epoch, 228 epochs are 114088653 steps here and 114088654 there); recipes and importers
+that reproduce another system's rounding compute its expression themselves (``recipes.tf_resnet``).
 """
 
 from __future__ import annotations

@@ -22,7 +22,13 @@ __all__ = ["SCALAR", "Ops", "namespace_for"]
 
 
 class Ops:
-    """The operations a formula may use; this base implements them on Python floats."""
+    """The operations a formula may use; this base implements them on Python numbers.
+
+    Steps arrive as integers where they can (a Python int, an integer array or tensor) and stay
+    integers through ``diff``, ``top`` and ``idiv`` as long as the other operand is a whole
+    number: the remaining distance ``over - k`` is then exact at any step, also in float32, and
+    ``fl`` turns it into the computing float type once, before any division.
+    """
 
     name = "scalar"
     scalar = True
@@ -39,18 +45,60 @@ class Ops:
     def floor(self, x: Any) -> Any:
         return float(math.floor(x))
 
-    def floordiv(self, a: Any, b: float) -> Any:
-        """The exact ``floor(a / b)`` (Python's ``//``: ``floor(a / b)`` may round up to the next
-        whole number); use it wherever a count of periods is wanted."""
+    # -- steps: exact in integers where they can be --------------------------------------------
+
+    def fl(self, x: Any) -> Any:
+        """``x`` in the computing float type."""
+        return float(x)
+
+    def diff(self, a: Any, b: Any) -> Any:
+        """``a - b`` for steps and positions: exact (an integer) when both are whole."""
+        return a - b
+
+    def top(self, k: Any, d: Any) -> Any:
+        """``min(k, d)`` for a step ``k`` and a position ``d``, keeping ``k``'s exactness."""
+        return k if k <= d else d
+
+    def idiv(self, a: Any, b: Any) -> Any:
+        """The exact ``floor(a / b)``, an integer when both are whole (Python's ``//``:
+        ``floor(a / b)`` may round up to the next whole number)."""
+        return a // b
+
+    def floordiv(self, a: Any, b: Any) -> Any:
+        """``idiv`` as a float: a count of periods, ready for arithmetic."""
         return float(a // b)
+
+    def mod(self, k: Any, period: Any) -> Any:
+        """The exact remainder of a step ``k >= 0`` in a period (an integer when both are)."""
+        return k % period
+
+    def times(self, n: Any, c: Any) -> Any:
+        """``n · c`` for a count ``n``: exact in integers when ``c`` is whole."""
+        return n * c
+
+    def is_int(self, x: Any) -> bool:
+        return isinstance(x, int)
+
+    def ge(self, k: Any, c: Any) -> Any:
+        """``k >= c`` for a step ``k`` and a position ``c`` (in integers: ``k >= ceil c``)."""
+        return k >= c
+
+    def le(self, k: Any, c: Any) -> Any:
+        """``k <= c`` (in integers, ``k <= floor c``)."""
+        return k <= c
 
     # The C functions themselves: one call on the hot scalar path.
     cos = staticmethod(math.cos)
+    sin = staticmethod(math.sin)
     sqrt = staticmethod(math.sqrt)
     tanh = staticmethod(math.tanh)
+    expm1 = staticmethod(math.expm1)
 
     def log(self, x: Any) -> Any:
         return math.log(x) if x > 0 else -math.inf
+
+    def log1p(self, x: Any) -> Any:
+        return math.log1p(x) if x > -1 else -math.inf
 
     def exp(self, x: Any) -> Any:
         try:
@@ -105,15 +153,81 @@ class _Module(Ops):
     def floor(self, x: Any) -> Any:
         return self.m.floor(x)
 
-    def floordiv(self, a: Any, b: float) -> Any:
+    def is_int(self, x: Any) -> bool:
+        return isinstance(x, int) or "int" in str(getattr(x, "dtype", ""))
+
+    def _whole(self, n: Any, like: Any) -> int | None:
+        """``n`` as an int when it is whole and fits ``like``'s integer type, else None."""
+        if isinstance(n, int) or isinstance(n, float) and n.is_integer():
+            limit = 2**31 if "int32" in str(like.dtype) else 2**63
+            if -limit < n < limit:
+                return int(n)
+        return None
+
+    def fl(self, x: Any) -> Any:
+        if isinstance(x, (int, float)):
+            return float(x)
+        return self.cast(x) if self.is_int(x) else x
+
+    def cast(self, x: Any) -> Any:
+        return x.astype(self.dtype)
+
+    def diff(self, a: Any, b: Any) -> Any:
+        if isinstance(b, (int, float)):
+            n = self._whole(b, a) if self.is_int(a) else None
+            return a - n if n is not None else self.fl(a) - float(b)
+        if isinstance(a, (int, float)):
+            n = self._whole(a, b) if self.is_int(b) else None
+            return n - b if n is not None else float(a) - self.fl(b)
+        return a - b if self.is_int(a) and self.is_int(b) else self.fl(a) - self.fl(b)
+
+    def top(self, k: Any, d: Any) -> Any:
+        n = self._whole(d, k) if self.is_int(k) else None
+        return self.minimum(k, n) if n is not None else self.minimum(self.fl(k), float(d))
+
+    def idiv(self, a: Any, b: Any) -> Any:
+        n = self._whole(b, a) if self.is_int(a) else None
+        if n is not None:
+            return self.m.floor_divide(a, n)
+        a = self.fl(a)
         # XLA rewrites a / c as a * (1/c), so floor(41 / 41) can come out 0 in float32:
         # settle the quotient with exact products instead.
-        n = self.floor(a / b)
-        n = self.where(n * b > a, n - 1.0, n)
-        return self.where((n + 1.0) * b <= a, n + 1.0, n)
+        q = self.floor(a / b)
+        q = self.where(q * b > a, q - 1.0, q)
+        return self.where((q + 1.0) * b <= a, q + 1.0, q)
+
+    def floordiv(self, a: Any, b: Any) -> Any:
+        return self.fl(self.idiv(a, b))
+
+    def ge(self, k: Any, c: Any) -> Any:
+        n = self._whole(math.ceil(c), k) if self.is_int(k) else None
+        return k >= n if n is not None else self.fl(k) >= c
+
+    def le(self, k: Any, c: Any) -> Any:
+        n = self._whole(math.floor(c), k) if self.is_int(k) else None
+        return k <= n if n is not None else self.fl(k) <= c
+
+    def mod(self, k: Any, period: Any) -> Any:
+        n = self._whole(period, k) if self.is_int(k) else None
+        if n is not None:
+            return k % n
+        return self.m.fmod(self.fl(k), float(period))  # exact, and k >= 0
+
+    def times(self, n: Any, c: Any) -> Any:
+        w = self._whole(c, n) if self.is_int(n) else None
+        return n * w if w is not None else self.fl(n) * float(c)
 
     def cos(self, x: Any) -> Any:
         return self.m.cos(x)
+
+    def sin(self, x: Any) -> Any:
+        return self.m.sin(x)
+
+    def expm1(self, x: Any) -> Any:
+        return self.m.expm1(x)
+
+    def log1p(self, x: Any) -> Any:
+        return self.m.log1p(x)
 
     def sqrt(self, x: Any) -> Any:
         return self.m.sqrt(x)
@@ -148,18 +262,22 @@ class _Module(Ops):
 class _Numpy(_Module):
     """numpy, bit-identical to the scalar path.
 
-    numpy's own ``exp``, ``log``, ``tanh`` and ``power`` differ from the C library's in the
-    last bit for some inputs, so these four call the same libm functions as the scalar path
-    element by element; ``cos`` and ``sqrt`` agree and stay vectorized (a test checks both).
+    numpy's own ``exp``, ``log``, ``tanh``, ``expm1``, ``log1p`` and ``power`` differ from the
+    C library's in the last bit for some inputs, so these call the same libm functions as the
+    scalar path element by element; ``cos``, ``sin`` and ``sqrt`` agree and stay vectorized (a
+    test checks them).
     """
+
+    _LIBM = ("exp", "log", "tanh", "expm1", "log1p")
 
     def __init__(self, name: str, mod: Any) -> None:
         super().__init__(name, mod)
-        self._libm = {f: mod.frompyfunc(getattr(SCALAR, f), 1, 1) for f in ("exp", "log", "tanh")}
+        self._libm = {f: mod.frompyfunc(getattr(SCALAR, f), 1, 1) for f in self._LIBM}
         self._pow = mod.frompyfunc(SCALAR.power, 2, 1)
 
-    def floordiv(self, a: Any, b: float) -> Any:
-        return self.m.floor_divide(a, b)  # exact, as Python's //
+    def idiv(self, a: Any, b: Any) -> Any:
+        n = self._whole(b, a) if self.is_int(a) else None
+        return self.m.floor_divide(a, n if n is not None else b)  # exact, as Python's //
 
     def _call(self, ufunc: Any, *args: Any) -> Any:
         with self.m.errstate(all="ignore"):  # libm's overflow flag; the result is inf anyway
@@ -174,6 +292,12 @@ class _Numpy(_Module):
 
     def tanh(self, x: Any) -> Any:
         return self._call(self._libm["tanh"], x)
+
+    def expm1(self, x: Any) -> Any:
+        return self._call(self._libm["expm1"], x)
+
+    def log1p(self, x: Any) -> Any:
+        return self._call(self._libm["log1p"], x)
 
     def power(self, a: Any, b: Any) -> Any:
         return self._call(self._pow, a, b)
@@ -225,8 +349,23 @@ class _Torch(_Module):
     def floor(self, x: Any) -> Any:
         return self._unary("floor", x)
 
+    def is_int(self, x: Any) -> bool:
+        return isinstance(x, int) or isinstance(x, self.m.Tensor) and not x.is_floating_point()
+
+    def cast(self, x: Any) -> Any:
+        return x.to(self.dtype)
+
     def cos(self, x: Any) -> Any:
         return self._unary("cos", x)
+
+    def sin(self, x: Any) -> Any:
+        return self._unary("sin", x)
+
+    def expm1(self, x: Any) -> Any:
+        return self._unary("expm1", x)
+
+    def log1p(self, x: Any) -> Any:
+        return self._unary("log1p", x)
 
     def sqrt(self, x: Any) -> Any:
         return self._unary("sqrt", x)
@@ -248,8 +387,22 @@ class _Torch(_Module):
 
 
 class _Keras(_Module):
+    """``keras.ops``, for the backends it does not narrow. With the JAX backend, keras 3.15's
+    ``cos``, ``tanh`` and ``floor`` return float32 for float64 input, so a ``keras.ops`` tensor
+    of the jax or torch backend is evaluated with that backend's own functions (``native``)."""
+
+    def native(self, k: Any) -> tuple[_Module, Any]:
+        import keras
+
+        k = self.m.convert_to_tensor(k)
+        backend = keras.backend.backend()
+        return (_get(backend), k) if backend in ("jax", "torch") else (self, k)
+
     def const(self, x: Any, like: Any) -> Any:
         return self.m.convert_to_tensor(x, dtype=self.dtype)
+
+    def cast(self, x: Any) -> Any:
+        return self.m.cast(x, self.dtype)
 
     def to_float(self, k: Any, dtype: Any) -> Any:
         return self.m.cast(k, dtype)

@@ -132,7 +132,7 @@ def _suggest(lrs: list[float], smoothed: list[float]) -> dict[str, Suggestion]:
 
 def range_test(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None,
                data: Iterable[Any] = (), *, start_lr: float = 1e-7, end_lr: float = 10.0,
-               num_steps: int = 100, mode: str = "exp", accumulation_steps: int = 1,
+               num_steps: int = 100, shape: str = "exp", accumulation_steps: int = 1,
                smooth: float = 0.98, diverge_threshold: float = 5.0,
                train_step: Callable[[Any, Any], Any] | None = None,
                progress: bool = False) -> RangeTestResult:
@@ -145,7 +145,7 @@ def range_test(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = 
       data: an iterable of ``(inputs, targets)`` batches, cycled if shorter than the sweep.
       start_lr, end_lr: the sweep's ends, ``0 < start_lr < end_lr``.
       num_steps: updates in the sweep, >= 10.
-      mode: ``exp`` (log-spaced LRs) or ``linear``.
+      shape: the sweep's curve, ``exp`` (log-spaced LRs) or ``linear``.
       accumulation_steps: micro-batches per update.
       smooth: the EMA factor of the bias-corrected smoothed loss.
       diverge_threshold: stop when the smoothed loss exceeds this times the best (or is not
@@ -157,7 +157,7 @@ def range_test(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = 
 
 
     _check(model, optimizer, loss_fn, train_step, accumulation_steps)
-    lrs = sweep_lrs(start_lr, end_lr, num_steps, mode)
+    lrs = sweep_lrs(start_lr, end_lr, num_steps, shape)
     batches = iter(itertools.cycle(_first_batches(data)))
 
     def update(lr: float) -> float:
@@ -191,7 +191,7 @@ def range_test(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = 
         _restore(model, optimizer, saved)
 
 
-def sweep_lrs(start_lr: float, end_lr: float, num_steps: int, mode: str) -> list[float]:
+def sweep_lrs(start_lr: float, end_lr: float, num_steps: int, shape: str) -> list[float]:
     """The sweep's learning rates, after checking its arguments."""
     import numpy as np
 
@@ -201,9 +201,9 @@ def sweep_lrs(start_lr: float, end_lr: float, num_steps: int, mode: str) -> list
     if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 10:
         raise ScheduleError(f"range_test: 'num_steps' must be a whole number >= 10, got "
                             f"{num_steps!r}")
-    if mode not in ("exp", "linear"):
-        raise ScheduleError(f"range_test: 'mode' must be 'exp' or 'linear', got {mode!r}")
-    space = np.geomspace if mode == "exp" else np.linspace
+    if shape not in ("exp", "linear"):
+        raise ScheduleError(f"range_test: 'shape' must be 'exp' or 'linear', got {shape!r}")
+    space = np.geomspace if shape == "exp" else np.linspace
     return [float(x) for x in space(start_lr, end_lr, num_steps)]
 
 

@@ -12,8 +12,10 @@ from typing import Any
 
 import keras
 
+from . import _plateau
 from ._combine import plateau
 from ._schedule import Schedule
+from ._xp import SCALAR, namespace_for
 from .config import from_config
 from .errors import ScheduleError
 
@@ -32,8 +34,10 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
         schedule sees applied updates (``iterations // gradient_accumulation_steps``).
       steps_per_epoch, total_steps, samples_per_step, tokens_per_step: bind unit strings.
 
-    The formula is evaluated with ``keras.ops`` in float64 where the backend computes it (JAX
-    needs ``jax_enable_x64``), else float32, and returned as float32.
+    The formula is evaluated with the backend's own functions (``keras.ops`` narrows some of
+    them to float32 on JAX), in float64 where the backend has it (JAX needs
+    ``jax_enable_x64``), else in float32 to within 1e-6 of float64 (see ``docs/concepts.md``),
+    and returned as float32.
     """
 
     def __init__(self, schedule: Schedule | Mapping[str, Any] | str,
@@ -76,9 +80,8 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
                 raise ScheduleError(f"{_WHO}: a plateau schedule needs the lrkit.keras.Plateau "
                                     "callback in model.fit(callbacks=[...]) to observe its "
                                     "metric")
-            n = ops.cast(self._reductions, v.dtype)
-            reduced = ops.maximum(v * ops.power(ops.cast(s.factor, v.dtype), n), s.min_value)
-            v = ops.where(n > 0, reduced, v)
+            xp = namespace_for(v, ops).using(v.dtype)
+            v = _plateau.reduce(s, v, ops.cast(self._reductions, v.dtype), xp)
         return ops.cast(v, "float32")
 
     def value(self, k: int) -> float:
@@ -155,6 +158,8 @@ class LRLogger(keras.callbacks.Callback):  # type: ignore[misc]
             logs[self.key] = self.history[-1][1]
 
 
+# The plateau state in optimizer variables; has_best is 0 until the first observation is stored
+# (the variables start at 0; states written before lrkit kept ±inf as best also have it 0).
 _STATE = (("best", "float32"), ("has_best", "int32"), ("bad", "int32"), ("cooldown", "int32"),
           ("reductions", "int32"))
 
@@ -164,10 +169,13 @@ class Plateau(keras.callbacks.Callback):  # type: ignore[misc]
 
     Keras' own ``ReduceLROnPlateau`` cannot change a ``LearningRateSchedule`` (it raises a
     TypeError); this callback feeds the metric to the plateau state machine instead, and the
-    schedule multiplies its values by ``factor^reductions``. Patience is PyTorch's rule (see
-    ``lrkit.plateau``). The state lives in optimizer variables, so ``model.save_weights`` and
-    ``BackupAndRestore`` keep it: list this callback before ``BackupAndRestore``, whose
-    ``on_epoch_end`` saves what this one has just observed.
+    schedule applies the reductions to its values. The state machine is ``lrkit.plateau``'s, the
+    same code as in ``lrkit.torch`` and ``lrkit.optax``: the plateau's ``rule`` (PyTorch's by
+    default, ``rule="keras"`` for Keras' own), ``cooldown``, ``min_value`` and ``eps`` mean the
+    same in all three. The state lives in optimizer variables (the best metric in float32, as
+    Keras logs metrics), so ``model.save_weights`` and ``BackupAndRestore`` keep it: list this
+    callback before ``BackupAndRestore``, whose ``on_epoch_end`` saves what this one has just
+    observed.
     """
 
     def __init__(self, monitor: str = "val_loss") -> None:
@@ -191,31 +199,34 @@ class Plateau(keras.callbacks.Callback):  # type: ignore[misc]
         assert self.lr._vars is not None  # created in set_model
         return self.lr._vars
 
-    def _read(self) -> dict[str, Any]:
+    @property
+    def _schedule(self) -> plateau:
+        s = self.lr.schedule
+        assert isinstance(s, plateau)  # checked in set_model
+        return s
+
+    def _read(self) -> _plateau.State:
         v = {n: keras.ops.convert_to_numpy(var).item() for n, var in self._vars.items()}
-        return {"best": float(v["best"]) if v["has_best"] else None, "bad": int(v["bad"]),
-                "cooldown": int(v["cooldown"]), "reductions": int(v["reductions"])}
+        best = float(v["best"]) if v["has_best"] else _plateau.init(self._schedule).best
+        return _plateau.State(best, int(v["bad"]), int(v["cooldown"]), int(v["reductions"]))
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self.lr.plateau_state = self._read()  # restored weights bring the state back
+        # restored weights bring the state back
+        self.lr.plateau_state = _plateau.plain(self._schedule, self._read())
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         metric = (logs or {}).get(self.monitor)
         if metric is None:
             raise ScheduleError(f"lrkit.keras.Plateau: no {self.monitor!r} in the epoch's logs "
                                 f"(it has {sorted(logs or {})}); pass monitor= one of them")
-        s = self.lr.schedule
-        assert isinstance(s, plateau)
-        state = s.observe(self._read(), float(metric))
-        self.lr.plateau_state = state
-        values = {**state, "has_best": int(state["best"] is not None),
-                  "best": 0.0 if state["best"] is None else state["best"]}
-        for name, var in self._vars.items():
-            var.assign(values[name])
+        state = _plateau.observe(self._schedule, self._read(), float(metric), SCALAR)
+        self.lr.plateau_state = _plateau.plain(self._schedule, state)
+        for name, value in {**state._asdict(), "has_best": 1}.items():
+            self._vars[name].assign(value)
 
 
 def range_test(model: Any, dataset: Any, *, start_lr: float = 1e-7, end_lr: float = 10.0,
-               num_steps: int = 100, mode: str = "exp", smooth: float = 0.98,
+               num_steps: int = 100, shape: str = "exp", smooth: float = 0.98,
                diverge_threshold: float = 5.0) -> Any:
     """The LR range test for a compiled Keras model (see ``lrkit.finder.range_test``).
 
@@ -228,7 +239,7 @@ def range_test(model: Any, dataset: Any, *, start_lr: float = 1e-7, end_lr: floa
 
     from .finder import sweep, sweep_lrs
 
-    lrs = sweep_lrs(start_lr, end_lr, num_steps, mode)
+    lrs = sweep_lrs(start_lr, end_lr, num_steps, shape)
     opt = getattr(model, "optimizer", None)
     if opt is None:
         raise ScheduleError("range_test: compile the model with an optimizer first")

@@ -13,8 +13,10 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from . import _plateau
 from ._combine import plateau
 from ._schedule import Schedule
+from ._xp import namespace_for
 from .errors import ScheduleError
 
 __all__ = ["range_test", "reduce_on_plateau", "schedule"]
@@ -54,59 +56,67 @@ def schedule(s: Schedule, *, steps_per_epoch: float | None = None,
 
 
 class PlateauState(NamedTuple):
-    best: Any          # +inf/-inf before the first observation
-    bad: Any
-    cooldown: Any
-    reductions: Any
+    plateau: Any  # lrkit's plateau state: best, bad, cooldown, reductions
+    count: Any    # the updates so far (int32, saturating as optax's own counters)
 
 
-def reduce_on_plateau(s: plateau) -> optax.GradientTransformationExtraArgs:
-    """Scale updates by ``factor^reductions`` as ``s`` (an ``lrkit.plateau``) would.
+def reduce_on_plateau(s: plateau, *, steps_per_epoch: float | None = None,
+                      total_steps: int | None = None, samples_per_step: float | None = None,
+                      tokens_per_step: float | None = None
+                      ) -> optax.GradientTransformationExtraArgs:
+    """Make the updates of an optimizer driven by ``schedule(s)`` use ``s``'s reduced values.
 
-    Chain it after the optimizer (``optax.chain(optax.sgd(schedule(s)), reduce_on_plateau(s))``)
-    and pass the monitored metric as an extra argument: ``update(..., value=loss)``; steps that
-    observe nothing pass ``observe=False`` and leave the state unchanged. The patience rule is
-    PyTorch's, as ``lrkit.plateau`` documents, and the state is part of the optimizer state.
-    ``min_value`` is not applied here (the transformation scales updates, not the LR).
+    Chain it after the optimizer (``optax.chain(optax.sgd(schedule(s)), reduce_on_plateau(s))``,
+    with the same binding arguments) and pass the monitored metric as an extra argument:
+    ``update(..., value=loss)``; updates that observe nothing pass ``observe=False`` (``value``
+    is then ignored). The state (``PlateauState``: the plateau state and the update count) is
+    part of the optimizer state.
+
+    A transformation sees updates, not the learning rate: this one counts updates as the
+    optimizer's schedule does, evaluates ``s``'s schedule at that count (``base``) and scales the
+    updates by ``reduced / base``, ``reduced`` being what ``lrkit.plateau`` makes of ``base``.
+    So the update is made with exactly the reduced value, and ``rule``, ``cooldown``,
+    ``min_value`` and ``eps`` mean what they mean in ``lrkit.torch`` and ``lrkit.keras`` (the
+    same code computes them). With another learning rate than ``schedule(s)``, ``min_value`` and
+    ``eps`` are in units of ``s``'s values: ``lrkit.plateau(lrkit.constant(1.0), …)`` makes them
+    fractions of that learning rate. Where ``s``'s schedule is 0 the updates stay 0.
     """
     if not isinstance(s, plateau):
         raise ScheduleError(f"lrkit.optax.reduce_on_plateau: expected lrkit.plateau(...), got "
                             f"{type(s).__name__}")
-    start = jnp.inf if s.mode == "min" else -jnp.inf  # "no best yet", as PyTorch
-    rel, t = s.threshold_mode == "rel", s.threshold
+    bound = _check(s, "lrkit.optax.reduce_on_plateau", dict(
+        steps_per_epoch=steps_per_epoch, total_steps=total_steps,
+        samples_per_step=samples_per_step, tokens_per_step=tokens_per_step))
+    assert isinstance(bound, plateau)
+    xp = namespace_for(None, jnp)
 
     def init(params: Any) -> PlateauState:
-        return PlateauState(jnp.asarray(start), jnp.asarray(0), jnp.asarray(0), jnp.asarray(0))
-
-    def better(a: Any, best: Any) -> Any:
-        if s.mode == "min":
-            return a < (best * (1.0 - t) if rel else best - t)
-        return a > (best * (1.0 + t) if rel else best + t)
+        best, *counts = _plateau.init(bound)
+        return PlateauState(
+            _plateau.State(jnp.asarray(best, jnp.result_type(float)),
+                           *(jnp.asarray(c, jnp.int32) for c in counts)),
+            jnp.zeros([], jnp.int32))
 
     def update(updates: Any, state: PlateauState, params: Any = None, *, value: Any = None,
                observe: Any = True, **extra: Any) -> tuple[Any, PlateauState]:
         if value is None:
             raise ScheduleError("lrkit.optax.reduce_on_plateau: update() needs value=<metric>")
-        a = jnp.asarray(value, dtype=jnp.result_type(float))
-        good = better(a, state.best)
-        bad = jnp.where(good, 0, state.bad + 1)
-        cooling = state.cooldown > 0
-        bad = jnp.where(cooling, 0, bad)
-        cooldown = jnp.where(cooling, state.cooldown - 1, state.cooldown)
-        reduce = bad > s.patience
-        new = PlateauState(jnp.where(good, a, state.best), jnp.where(reduce, 0, bad),
-                           jnp.where(reduce, s.cooldown, cooldown),
-                           state.reductions + jnp.where(reduce, 1, 0))
-        new = jax.tree.map(lambda n, o: jnp.where(observe, n, o), new, state)
-        scale = jnp.power(s.factor, new.reductions.astype(jnp.result_type(float)))
-        return jax.tree.map(lambda u: u * scale.astype(u.dtype), updates), new
+        old = state.plateau
+        seen = _plateau.observe(bound, old, jnp.asarray(value, old.best.dtype), xp)
+        new = jax.tree.map(lambda n, o: jnp.where(observe, n, o).astype(o.dtype), seen, old)
+        base = bound.evaluate(state.count, jnp)
+        reduced = _plateau.reduce(bound, base, new.reductions.astype(base.dtype),
+                                  xp.using(base.dtype))
+        ratio = jnp.where(base > 0, reduced / jnp.where(base > 0, base, 1.0), 1.0)
+        return (jax.tree.map(lambda u: u * ratio.astype(u.dtype), updates),
+                PlateauState(new, optax.safe_increment(state.count)))
 
     return optax.GradientTransformationExtraArgs(init, update)
 
 
 def range_test(loss_fn: Any, params: Any, optimizer: Any, data: Any, *,
                start_lr: float = 1e-7, end_lr: float = 10.0, num_steps: int = 100,
-               mode: str = "exp", smooth: float = 0.98,
+               shape: str = "exp", smooth: float = 0.98,
                diverge_threshold: float = 5.0) -> Any:
     """The LR range test for JAX (see ``lrkit.finder.range_test``).
 
@@ -120,7 +130,7 @@ def range_test(loss_fn: Any, params: Any, optimizer: Any, data: Any, *,
 
     from .finder import sweep, sweep_lrs
 
-    lrs = sweep_lrs(start_lr, end_lr, num_steps, mode)
+    lrs = sweep_lrs(start_lr, end_lr, num_steps, shape)
     state = optimizer.init(params)
     hyper = getattr(state, "hyperparams", None)
     if not isinstance(hyper, dict) or "learning_rate" not in hyper:

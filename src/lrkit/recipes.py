@@ -35,6 +35,8 @@ def tf_resnet(batch_size: int, batch_denom: int, num_images: int,
             f"tf_resnet: 'decay_rates' must have len(boundary_epochs) + 1 = "
             f"{len(boundary_epochs) + 1} entries, got {list(decay_rates)!r}")
     initial = base_lr * batch_size / batch_denom
+    # TensorFlow's own float expression, not lrkit's unit rule ("30ep" rounds the exact value
+    # down): int() of the float product differs on about one ratio in a thousand.
     per_epoch = num_images / batch_size
     bounds = [int(per_epoch * e) for e in boundary_epochs]
     vals = [initial * d for d in decay_rates]
@@ -55,7 +57,8 @@ def yolov3(lr_init: float, lr_end: float, warmup_epochs: int, train_epochs: int,
     With ``W = warmup_epochs · steps_per_epoch``, ``T = train_epochs · steps_per_epoch`` and
     ``g = k + 1``: ``g/W · lr_init`` while ``g < W``, then
     ``lr_end + ½(lr_init - lr_end)(1 + cos(π (g - W)/(T - W)))``. So update ``k`` gets
-    ``lr_init · (k + 1)/W`` and the peak arrives at ``k = W - 1``.
+    ``lr_init · (k + 1)/W`` and the peak arrives at ``k = W - 1``; without warmup (``W = 0``)
+    update ``k`` is already one step into the cosine.
 
     >>> s = yolov3(1e-3, 1e-6, 2, 50, 100)
     >>> [s(k) for k in (0, 199)]
@@ -66,4 +69,6 @@ def yolov3(lr_init: float, lr_end: float, warmup_epochs: int, train_epochs: int,
         raise ScheduleError(f"yolov3: the warmup ({w} steps) must be shorter than the run "
                             f"({t} steps)")
     decay = cosine(lr_init, lr_end, t - w)
-    return decay if w <= 1 else warmup(decay, w - 1, start=lr_init / w)
+    if w == 0:  # no warmup: the first update already runs at g = 1, one step into the cosine
+        return decay.skip(1)
+    return decay if w == 1 else warmup(decay, w - 1, start=lr_init / w)

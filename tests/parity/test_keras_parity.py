@@ -3,6 +3,10 @@ every schedule class, the full per-update sequence past the end, at 1e-6 relativ
 ``decay`` argument against the source article's table; ReduceLROnPlateau against Keras'
 callback."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -104,3 +108,34 @@ def test_what_cannot_be_read(obj, message):
     with pytest.raises(lrkit.ScheduleError) as info:
         lrkit.from_keras(obj())
     assert str(info.value).startswith(message)
+
+
+FLOAT32_BOUNDARIES = """
+import random
+import numpy as np, keras, lrkit
+rng = random.Random(3)
+cases = [0.29 * 100, 0.57 * 100, 16777217.5, 100.5, float(2**24 + 1)]
+for _ in range(300):
+    total = rng.randint(10, 3_000_000)
+    cases.append(rng.choice([rng.randint(1, 99) / 100 * total, rng.uniform(0, total),
+                             float(rng.randint(0, 2**26))]))
+bad = []
+for b in cases:
+    ref = keras.optimizers.schedules.PiecewiseConstantDecay([b], [1.0, 2.0])
+    s = lrkit.from_keras(ref)
+    steps = np.arange(max(s.at[0] - 3, 0), s.at[0] + 2)
+    if not np.array_equal(np.asarray(ref(steps), dtype=np.float64), s.values(steps)):
+        bad.append(b)
+print(bad)
+"""
+
+
+def test_fractional_boundaries_against_keras_in_its_default_float32():
+    # Keras turns a Python float boundary into a float32 tensor and truncates it to the step's
+    # integer dtype, so 0.29 * 100 = 28.999999999999996 switches after step 29. This session
+    # runs JAX in float64 (conftest.py), where Keras keeps float64: run a fresh process.
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_ENABLE_X64": "0"}
+    out = subprocess.run([sys.executable, "-c", FLOAT32_BOUNDARIES], capture_output=True,
+                         text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -4,8 +4,10 @@ with ``decay``, or a ``ReduceLROnPlateau`` callback, as an lrkit schedule.
 Conventions reproduced: ``PiecewiseConstantDecay`` switches one step after each boundary,
 ``PolynomialDecay``'s default end is 1e-4 and ``cycle=True`` grows its horizon,
 ``CosineDecayRestarts`` does not scale ``alpha`` by ``m_mul``, Keras 2's ``decay`` is
-``lr / (1 + decay · iterations)``, and ``ReduceLROnPlateau`` reduces one epoch earlier than
-PyTorch's.
+``lr / (1 + decay · iterations)``, ``ReduceLROnPlateau`` reduces one epoch earlier than
+PyTorch's, and a fractional boundary or warmup length is first rounded to float32 (Keras turns
+a Python float into a tensor of its default ``floatx``, float32), then compared with the
+integer step as Keras compares it.
 """
 
 from __future__ import annotations
@@ -65,6 +67,16 @@ def _steps(v: Any, name: str) -> int:
     return int(f)
 
 
+def _float32(v: Any) -> Any:
+    """``v`` as Keras holds it: a Python float becomes a float32 tensor (``floatx``); ints and
+    numpy scalars keep their own precision."""
+    if type(v) is float:
+        import numpy as np
+
+        return float(np.float32(v))
+    return v
+
+
 def _exponential(c: dict[str, Any]) -> Schedule:
     rate = float(c["decay_rate"])
     if rate > 1:
@@ -75,8 +87,10 @@ def _exponential(c: dict[str, Any]) -> Schedule:
 
 
 def _piecewise(c: dict[str, Any]) -> Schedule:
-    # Keras keeps values[i] up to and including boundaries[i]: each change is one step later.
-    return piecewise([float(v) for v in c["values"]], [int(b) + 1 for b in c["boundaries"]])
+    # Keras keeps values[i] while step <= cast(boundaries[i], step.dtype), a truncation toward
+    # zero of the float32 value: each change is one step after that integer.
+    return piecewise([float(v) for v in c["values"]],
+                     [int(_float32(b)) + 1 for b in c["boundaries"]])
 
 
 def _polynomial(c: dict[str, Any]) -> Schedule:
@@ -98,7 +112,9 @@ def _cosine(c: dict[str, Any]) -> Schedule:
         return cosine(init, alpha * init, steps)
     target = float(target)
     decay = cosine(target, alpha * target, steps)
-    w = int(c.get("warmup_steps") or 0)
+    # Keras ramps while float(step) < warmup_steps, then decays from step - warmup_steps: a
+    # fractional length is a real one (not truncated).
+    w = float(_float32(c.get("warmup_steps") or 0))
     return warmup(decay, w, start=init) if w > 0 else decay
 
 

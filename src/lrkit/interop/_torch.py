@@ -127,7 +127,7 @@ def _one_cycle(s: Any, i: int, h: str) -> Schedule:
     peak = float(group["max_lr"])
     div = float(group["max_lr"]) / float(group["initial_lr"])
     final_div = float(group["initial_lr"]) / float(group["min_lr"])
-    anneal = "cos" if s._anneal_func_type == "cos" else "linear"
+    shape = "cosine" if s._anneal_func_type == "cos" else "linear"  # anneal_strategy
     over = n - 1                       # PyTorch ends at step N - 1 …
     u = float(phases[0]["end_step"])   # … and its first phase at pct_start·N - 1
     if u <= 0 or over <= 0:
@@ -135,7 +135,7 @@ def _one_cycle(s: Any, i: int, h: str) -> Schedule:
                             "leaves an empty phase")
     three = len(phases) == 3
     s1 = one_cycle(peak, over, pct_start=u / over, div_factor=div, final_div_factor=final_div,
-                   three_phase=three, anneal=anneal)
+                   three_phase=three, shape=shape)
     # One value past the end, as PyTorch extrapolates it (floored at 0: PyTorch's linear
     # extrapolation can go below); PyTorch raises after that.
     return s1.past_end("continue")
