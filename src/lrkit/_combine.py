@@ -19,7 +19,7 @@ from ._schedule import (
     register,
 )
 from ._shapes import _Anneal, _blend, _cos_weights
-from ._time import Binding, Time
+from ._time import MIN_STEPS, Binding, Time
 from ._xp import SCALAR, Ops
 from .errors import ScheduleError, fail
 
@@ -146,6 +146,9 @@ class warmup(Schedule):
     shape: str = arg("choice", default="linear",
                      choices=("linear", "cosine", "exp", "constant"))
 
+    def _bound(self) -> float:
+        return max(self.schedule._top, self.start or 0.0)
+
     def __post_init__(self) -> None:
         if self.shape == "exp" and self.start == 0.0:
             raise fail(self.kind, "start", "must be > 0 for an exponential warmup", self.start)
@@ -167,6 +170,9 @@ class warmup(Schedule):
         if self.shape == "exp" and not (t > 0 and s0 > 0):
             raise fail(self.kind, "schedule", "must start above 0 for an exponential warmup "
                        "(it ramps geometrically from start to schedule(0))", t)
+        if self.shape == "exp" and not (t / s0 < math.inf and s0 / t > 0):
+            raise fail(self.kind, "start", f"must be within 1e308 of schedule(0) = {t!r} for an "
+                       "exponential warmup (it ramps by their ratio)", s0)
         return s0, t
 
     def _span(self) -> int | float | None:
@@ -289,7 +295,9 @@ class restarts(Schedule):
             v = self._decayed(self.schedule._at(local, xp), i, xp)
             return v if self.limit is None else xp.where(i >= self.limit, self._ends[1], v)
         d, k = float(d), xp.fl(k)  # type: ignore[arg-type]
-        i = xp.floor(xp.log(xp.maximum(1.0 - k / d * (1.0 - m), 1e-300)) / math.log(m))
+        # the cycle of k: log(1 - k/d·(1 - m)) / log(m), its argument kept finite and > 0
+        x = xp.minimum(xp.maximum(1.0 - k / d * (1.0 - m), 1e-300), 1e300)
+        i = xp.floor(xp.log(x) / math.log(m))
         if self.cycle_index == "exact":
             # The logarithm can land a hair off at exact cycle starts; settle i exactly.
             i = xp.where(k < self._begin(i, xp), i - 1.0, i)
@@ -363,6 +371,9 @@ class plateau(Schedule):
     rule: str = arg("choice", default="torch", choices=("torch", "keras"))
     eps: float = arg("number", default=0.0, lo=0.0)
 
+    def _bound(self) -> float:
+        return max(self.schedule._top, self.min_value)
+
     def _span(self) -> int | float | None:
         return self.schedule.duration
 
@@ -402,6 +413,12 @@ class Scale(Schedule):
     schedule: Schedule = arg("schedule")
     factor: float = arg("number", lo=0.0)
 
+    def _bound(self) -> float:
+        return self.schedule._top * self.factor
+
+    def _bound_text(self) -> str:
+        return f"the schedule's largest value {self.schedule._top!r} times {self.factor!r}"
+
     def _span(self) -> int | float | None:
         return self.schedule.duration
 
@@ -423,6 +440,12 @@ class Product(Schedule):
     left: Schedule = arg("schedule")
     right: Schedule = arg("schedule")
 
+    def _bound(self) -> float:
+        return self.left._top * self.right._top
+
+    def _bound_text(self) -> str:
+        return f"the largest values' product {self.left._top!r} · {self.right._top!r}"
+
     def _span(self) -> int | float | None:
         a, b = self.left.duration, self.right.duration
         return None if a is None or b is None else max(a, b)
@@ -442,6 +465,10 @@ class Clip(Schedule):
     schedule: Schedule = arg("schedule")
     min: float | None = arg("value", default=None)
     max: float | None = arg("value", default=None)
+
+    def _bound(self) -> float:
+        top = self.schedule._top if self.max is None else min(self.schedule._top, self.max)
+        return max(top, self.min or 0.0)
 
     def __post_init__(self) -> None:
         if self.min is not None and self.max is not None and self.min > self.max:
@@ -487,6 +514,11 @@ class Stretch(Schedule):
     def _cont(self, k: Any, xp: Ops) -> Any:
         return self.schedule._cont(xp.fl(k) / self.factor, xp)
 
+    def __post_init__(self) -> None:
+        if self.factor < MIN_STEPS:
+            raise fail(self.kind, "factor", "must be at least 2**-20 (about 1e-6)", self.factor,
+                       "a faster schedule than a millionth of a step per update has no steps")
+
     def __repr__(self) -> str:
         return f"{_atom(self.schedule)}.stretch({self.factor!r})"
 
@@ -529,17 +561,22 @@ class Skip(Schedule):
         d = self.schedule.duration
         return None if d is None else max(d - self.steps, 0)  # type: ignore[operator]
 
+    def _shift(self, k: Any, xp: Ops) -> Any:
+        # k + steps, held at the last step an int64 counter has (no overflow past it)
+        return xp.diff(xp.top(k, _LAST - self.steps), -self.steps)  # type: ignore[operator]
+
     def _f(self, k: Any, xp: Ops) -> Any:
-        return self.schedule._at(xp.diff(k, -self.steps), xp)  # type: ignore[operator]
+        return self.schedule._at(self._shift(k, xp), xp)
 
     def _cont(self, k: Any, xp: Ops) -> Any:
-        return self.schedule._cont(xp.diff(k, -self.steps), xp)  # type: ignore[operator]
+        return self.schedule._cont(self._shift(k, xp), xp)
 
     def __repr__(self) -> str:
         return f"{_atom(self.schedule)}.skip({self.steps!r})"
 
 
 _POLICIES = ("hold", "continue", "error")
+_LAST = 2**63 - 1  # the last step an evaluation is defined at
 
 
 @register
@@ -551,6 +588,14 @@ class PastEnd(Schedule):
     kind = "past_end"
     schedule: Schedule = arg("schedule")
     policy: str = arg("choice", choices=_POLICIES)
+
+    def _bound(self) -> float:
+        top = self.schedule._top
+        if self.policy != "continue" or self.schedule._missing:
+            return top
+        # a continued formula is monotone or periodic past the end: its last step bounds it
+        last = float(self.schedule._cont(2**63 - 1, SCALAR))
+        return max(top, last) if last == last else math.inf
 
     def _span(self) -> int | float | None:
         return None if self.policy == "continue" else self.schedule.duration

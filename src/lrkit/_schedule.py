@@ -119,15 +119,20 @@ def check_number(obj: Schedule, name: str, *, lo: float | None = None,
         parts = []
         if lo is not None:
             parts.append(f"{'>' if lo_open else '>='} {lo:g}")
-        if hi is not None:
+        if hi is not None and (hi != MAX_VALUE or f > hi):  # the values' cap when it is hit
             parts.append(f"{'<' if hi_open else '<='} {hi:g}")
         raise fail(obj.kind, name, "must be " + " and ".join(parts), v)
-    _set(obj, name, f)
+    _set(obj, name, f + 0.0)  # -0.0 is 0.0: a value is never negative, not even its sign
+
+
+# The largest value: far above any hyperparameter, and far enough below float's 1.8e308 that
+# the arithmetic of a curve between two values never rounds up to inf.
+MAX_VALUE = 1e300
 
 
 def check_value(obj: Schedule, name: str, *, optional: bool = False) -> None:
-    """A hyperparameter value: finite and >= 0."""
-    check_number(obj, name, lo=0.0, optional=optional)
+    """A hyperparameter value: >= 0 and <= 1e300."""
+    check_number(obj, name, lo=0.0, hi=MAX_VALUE, optional=optional)
 
 
 def check_time(obj: Schedule, name: str, *, optional: bool = False) -> None:
@@ -172,10 +177,9 @@ def check_values(obj: Schedule, name: str) -> None:
         raise fail(obj.kind, name, "must be a list of numbers", vals)
     out = []
     for i, v in enumerate(vals):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
-                or v < 0:
-            raise fail(obj.kind, f"{name}[{i}]", "must be a finite number >= 0", v)
-        out.append(float(v))
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= MAX_VALUE:
+            raise fail(obj.kind, f"{name}[{i}]", "must be a number >= 0 and <= 1e+300", v)
+        out.append(float(v) + 0.0)  # -0.0 is 0.0
     _set(obj, name, tuple(out))
 
 
@@ -265,6 +269,8 @@ class Schedule:
     #: Fields shown positionally in ``repr`` (the others as keywords when not default).
     _positional: ClassVar[int] = 0
     _fields: ClassVar[tuple[Field, ...]] = ()
+    #: An upper bound of the values (``_bound``), set at construction.
+    _top: float
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -301,10 +307,36 @@ class Schedule:
             if check is not None:
                 check(self, f.name)
         self.__post_init__()
+        top = self._bound()
+        if not top < math.inf:
+            raise ScheduleError(
+                f"{self.kind}: the values overflow the float range ({self._bound_text()} = "
+                f"{top!r}); use arguments whose values stay below 1.8e308")
+        self.__dict__["_top"] = top
         self._warm()
 
     def __post_init__(self) -> None:
         """Checks that involve several arguments (each one alone is checked by its role)."""
+
+    def children(self) -> tuple[Schedule, ...]:
+        """The schedules this one is built from, in field order (empty for a shape)."""
+        out: list[Schedule] = []
+        for f in self._fields:
+            role = f.metadata["role"]
+            if role == "schedule":
+                out.append(self.__dict__[f.name])
+            elif role == "schedules":
+                out += self.__dict__[f.name]
+        return tuple(out)
+
+    def _bound(self) -> float:
+        """An upper bound of the values: a combinator's is its children's largest (shapes and
+        combinators that scale override it). Construction refuses an infinite bound, so every
+        value of an accepted schedule is finite."""
+        return max((c._top for c in self.children()), default=0.0)
+
+    def _bound_text(self) -> str:
+        return "the largest value"
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"{self.kind} is immutable: cannot assign to {name!r}")
@@ -361,7 +393,13 @@ class Schedule:
     @cached_property
     def _duration(self) -> int | float | None:
         self._require_bound()
-        d = self._span()
+        try:
+            d = self._span()
+        except OverflowError:
+            d = math.inf
+        if d is not None and not d < math.inf:
+            raise ScheduleError(f"{self.kind}: the duration overflows the float range; use "
+                                "lengths (and stretch factors) that keep it finite")
         return int(d) if isinstance(d, float) and d.is_integer() else d
 
     @property
@@ -404,7 +442,8 @@ class Schedule:
             raise ScheduleError(f"{self.kind}: steps must be >= 0, got {arr.min()}")
         self._require_bound()
         k = arr.astype(np.int64)
-        out = self._at(k, namespace_for(k).using(np.float64))
+        with np.errstate(over="ignore", under="ignore"):  # inf on the way to a finite value
+            out = self._at(k, namespace_for(k).using(np.float64))
         return np.broadcast_to(np.asarray(out, dtype=np.float64), k.shape).copy()
 
     def evaluate(self, k: Any, xp: Any = None, dtype: Any = None) -> Any:

@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 
 from ._schedule import (
+    MAX_VALUE,
     Schedule,
     arg,
     check_number,
@@ -52,6 +53,9 @@ class _Anneal(Schedule):
     def _span(self) -> int | float | None:
         return self.over  # type: ignore[return-value]
 
+    def _bound(self) -> float:
+        return max(self.start, self.end)
+
     def _weights(self, k: Any, r: Any, xp: Ops) -> tuple[Any, Any]:
         """``(w_start, w_end)`` at step ``k`` with ``r = over - k`` steps left (floats)."""
         raise NotImplementedError
@@ -64,7 +68,9 @@ class _Anneal(Schedule):
 def _blend(a: float, b: float, w_a: Any, w_b: Any) -> Any:
     """From ``a`` (weight ``w_a``) towards ``b`` (weight ``w_b = 1 - w_a``), the small term
     on the side that keeps its relative precision."""
-    return b + (a - b) * w_a if a >= b else a + (b - a) * w_b
+    if a == b:
+        return a
+    return b + (a - b) * w_a if a > b else a + (b - a) * w_b
 
 
 def _cos_weights(k: Any, r: Any, over: float, xp: Ops) -> tuple[Any, Any]:
@@ -108,6 +114,9 @@ class constant(Schedule):
 
     def _span(self) -> int | float | None:
         return None if self.over is None else self.over  # type: ignore[return-value]
+
+    def _bound(self) -> float:
+        return self.value
 
     def _f(self, k: Any, xp: Ops) -> Any:
         return self.value
@@ -261,29 +270,44 @@ class exponential(Schedule):
     end: float | None = arg("value", default=None)
 
     def __post_init__(self) -> None:
-        if self.rate > 1 and self.end is None:
-            raise fail(self.kind, "end", "is required when growing (rate > 1), or the value "
-                       "grows without bound", None, "give the value it should stop at")
-        if self.end is not None:
-            if self.rate < 1 and self.end > self.start:
-                raise fail(self.kind, "end", f"must be <= start ({self.start!r}) when decaying "
-                           "(rate < 1)", self.end)
-            if self.rate > 1 and self.end < self.start:
-                raise fail(self.kind, "end", f"must be >= start ({self.start!r}) when growing "
-                           "(rate > 1)", self.end)
+        _check_growth(self, "rate")
+
+    def _bound(self) -> float:
+        return self.start if self.rate <= 1 else self.end  # type: ignore[return-value]
 
     def _f(self, k: Any, xp: Ops) -> Any:
-        if self.start == 0.0:
-            return 0.0
         e = xp.maximum(xp.diff(k, self.begin), 0)
         e = xp.floordiv(e, self.every) if self.staircase else xp.fl(e) / float(self.every)
-        if self.end is not None and self.rate > 1:
-            # past the exponent that reaches `end`, rate**e could overflow
-            e = xp.minimum(e, math.ceil(math.log(self.end / self.start, self.rate)) + 1.0)
-        v = self.start * xp.power(self.rate, e)
-        if self.end is None or self.rate == 1:
-            return v
-        return xp.maximum(v, self.end) if self.rate < 1 else xp.minimum(v, self.end)
+        return _geometric(self.start, self.rate, e, self.end, xp)
+
+
+def _check_growth(s: Any, name: str) -> None:
+    """A growing rate needs ``end`` (else the value grows without bound: inf at large steps);
+    ``end`` must lie on the side the value moves to."""
+    rate = getattr(s, name)
+    if rate > 1 and s.end is None:
+        raise fail(s.kind, "end", f"is required when growing ({name} > 1), or the value "
+                   "grows without bound", None, "give the value it should stop at")
+    if s.end is not None:
+        if rate < 1 and s.end > s.start:
+            raise fail(s.kind, "end", f"must be <= start ({s.start!r}) when decaying "
+                       f"({name} < 1)", s.end)
+        if rate > 1 and s.end < s.start:
+            raise fail(s.kind, "end", f"must be >= start ({s.start!r}) when growing "
+                       f"({name} > 1)", s.end)
+
+
+def _geometric(start: float, rate: float, e: Any, end: float | None, xp: Ops) -> Any:
+    """``start · rate^e`` for an exponent ``e >= 0``, never past ``end``."""
+    if start == 0.0:
+        return 0.0
+    if end is not None and rate > 1:
+        # past the exponent that reaches `end`, rate**e could overflow (and 0·inf is NaN)
+        e = xp.minimum(e, math.ceil((math.log(end) - math.log(start)) / math.log(rate)) + 1.0)
+    v = start * xp.power(rate, e)
+    if end is None or rate == 1:
+        return v
+    return xp.maximum(v, end) if rate < 1 else xp.minimum(v, end)
 
 
 @register
@@ -311,7 +335,12 @@ class inverse_time(Schedule):
     every: Time = arg("time")
     staircase: bool = arg("bool", default=False)
 
+    def _bound(self) -> float:
+        return self.start
+
     def _f(self, k: Any, xp: Ops) -> Any:
+        if self.rate == 0.0:  # k / every may be inf for a tiny period: 0·inf is NaN
+            return self.start
         p = xp.floordiv(k, self.every) if self.staircase else xp.fl(k) / float(self.every)
         return self.start / (1.0 + self.rate * p)
 
@@ -337,6 +366,9 @@ class inverse_sqrt(Schedule):
     start: float = arg("value")
     timescale: Time = arg("time")
 
+    def _bound(self) -> float:
+        return self.start
+
     def _f(self, k: Any, xp: Ops) -> Any:
         return self.start / xp.sqrt(1.0 + xp.fl(k) / float(self.timescale))
 
@@ -345,10 +377,13 @@ class inverse_sqrt(Schedule):
 class step(Schedule):
     """Step decay: ``value(k) = start · factor^floor(k / every)`` (PyTorch ``StepLR``). Infinite.
 
+    It is the staircase ``exponential(start, factor, every, staircase=True, end=end)``.
+
     Args:
       start: the value at step 0.
       factor: the multiplier applied every ``every`` steps, > 0.
-      every: the period, > 0.
+      every: the period, > 0 (a real number of steps: 2.4 epochs is an ordinary period).
+      end: the bound the value never passes; required when growing (``factor > 1``).
 
     >>> s = step(1.0, 0.1, 3)
     >>> [s(k) for k in range(7)]
@@ -360,9 +395,16 @@ class step(Schedule):
     start: float = arg("value")
     factor: float = arg("number", lo=0.0, lo_open=True)
     every: Time = arg("time")
+    end: float | None = arg("value", default=None)
+
+    def __post_init__(self) -> None:
+        _check_growth(self, "factor")
+
+    def _bound(self) -> float:
+        return self.start if self.factor <= 1 else self.end  # type: ignore[return-value]
 
     def _f(self, k: Any, xp: Ops) -> Any:
-        return self.start * xp.power(self.factor, xp.floordiv(k, self.every))
+        return _geometric(self.start, self.factor, xp.floordiv(k, self.every), self.end, xp)
 
 
 @register
@@ -388,6 +430,15 @@ class multistep(Schedule):
     start: float = arg("value")
     factor: float = arg("number", lo=0.0, lo_open=True)
     at: Sequence[Time] = arg("times", allow_zero=True)  # sorted; repeats count twice
+
+    def _bound(self) -> float:
+        try:
+            return self.start * max(1.0, self.factor) ** len(self.at)
+        except OverflowError:
+            return math.inf
+
+    def _bound_text(self) -> str:
+        return f"start · factor^{len(self.at)} milestones"
 
     def _span(self) -> int | float | None:
         return self.at[-1]  # type: ignore[return-value]
@@ -424,6 +475,9 @@ class piecewise(Schedule):
     values: Sequence[float] = arg("values")  # type: ignore[assignment]
     at: Sequence[Time] = arg("times", strict=True)
 
+    def _bound(self) -> float:
+        return max(self.values)
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", _Values(self.values, self))
         if len(self.values) != len(self.at) + 1:
@@ -440,7 +494,9 @@ class piecewise(Schedule):
         if xp.name == "numpy":  # long tables (timm's per-update noise): one binary search
             import numpy as np
 
-            i = np.searchsorted(np.asarray(self.at, dtype=float), k, side="right")
+            # an integer step reaches a real boundary p at ceil(p): compare in integers
+            at = [math.ceil(a) for a in self.at] if xp.is_int(k) else self.at  # type: ignore
+            i = np.searchsorted(np.asarray(at), k, side="right")
             return np.asarray(self.values, dtype=getattr(xp, "dtype", None) or float)[i]
         out: Any = self.values[0]
         for m, v in zip(self.at, self.values[1:]):
@@ -470,6 +526,9 @@ class interpolate(Schedule):
     points: Sequence[tuple[Time, float]] = arg("points")
     shape: str = arg("choice", default="linear", choices=("linear", "cosine"))
 
+    def _bound(self) -> float:
+        return max(v for _, v in self.points)
+
     def __post_init__(self) -> None:
         pts = self.points
         if isinstance(pts, (str, bytes)) or not hasattr(pts, "__iter__"):
@@ -480,10 +539,9 @@ class interpolate(Schedule):
                 raise fail(self.kind, "points", f"entry {i} must be a (step, value) pair", p)
             t = parse_time(p[0], self.kind, f"points[{i}][0]", allow_zero=True)
             v = p[1]
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
-                    or v < 0:
-                raise fail(self.kind, f"points[{i}][1]", "must be a finite number >= 0", v)
-            norm.append((t, float(v)))
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= MAX_VALUE:
+                raise fail(self.kind, f"points[{i}][1]", "must be a number >= 0 and <= 1e+300", v)
+            norm.append((t, float(v) + 0.0))  # -0.0 is 0.0
         if not norm:
             raise fail(self.kind, "points", "must hold at least one point", list(pts))
         object.__setattr__(self, "points", tuple(norm))
@@ -581,6 +639,9 @@ class cyclic(Schedule):
                     choices=("triangular", "triangular2", "exp_range"))
     gamma: float = arg("number", default=1.0, lo=0.0, lo_open=True, hi=1.0)
 
+    def _bound(self) -> float:
+        return max(self.low, self.high)
+
     def _f(self, k: Any, xp: Ops) -> Any:
         up = self.up
         down = self.down if self.down is not None else self.up
@@ -636,18 +697,35 @@ class one_cycle(Schedule):
     three_phase: bool = arg("bool", default=False)
     shape: str = arg("choice", default="cosine", choices=("cosine", "linear"))
 
+    def _bound(self) -> float:
+        init = self.peak / self.div_factor
+        return max(self.peak, init, init / self.final_div_factor)
+
+    def _bound_text(self) -> str:
+        return "peak / div_factor"
+
     def __post_init__(self) -> None:
         hi = 0.5 if self.three_phase else 1.0
         check_number(self, "pct_start", lo=0.0, lo_open=True, hi=hi, hi_open=True)
+        if isinstance(self.over, (int, float)):
+            u = self.pct_start * self.over
+            if not (u > 0 and self.over - (1 + self.three_phase) * u > 0):
+                raise fail(self.kind, "pct_start", f"× over ({self.over!r}) must leave every "
+                           "phase longer than 0 steps", self.pct_start,
+                           "use a larger pct_start or a longer over")
 
     def _span(self) -> int | float | None:
         return self.over  # type: ignore[return-value]
 
-    def _phase(self, a: float, b: float, k0: Any, k1: Any, k: Any, xp: Ops) -> Any:
-        """From ``a`` at step ``k0`` to ``b`` at ``k1`` (``a`` before ``k0``)."""
-        n = float(k1 - k0)  # past k1 the curve continues (PyTorch's last update may be there)
+    def _phase(self, a: float, b: float, k0: Any, k1: Any, k: Any, xp: Ops,
+               last: bool = False) -> Any:
+        """From ``a`` at step ``k0`` to ``b`` at ``k1``, held outside; the last phase continues
+        past ``k1`` (PyTorch's last update may be there: ``from_torch``)."""
+        n = float(k1 - k0)
         done = xp.maximum(xp.fl(xp.diff(k, k0)), 0.0)
         left = xp.minimum(xp.fl(xp.diff(k1, k)), n)
+        if not last:
+            done, left = xp.minimum(done, n), xp.maximum(left, 0.0)
         if self.shape == "cosine":
             return _blend(a, b, *_cos_weights(done, left, n, xp))
         return _blend(a, b, left / n, done / n)
@@ -659,9 +737,10 @@ class one_cycle(Schedule):
         u = self.pct_start * float(over)
         first = self._phase(init, self.peak, 0, u, k, xp)
         if not self.three_phase:
-            return xp.where(xp.le(k, u), first, self._phase(self.peak, final, u, over, k, xp))
+            return xp.where(xp.le(k, u), first,
+                            self._phase(self.peak, final, u, over, k, xp, last=True))
         back = self._phase(self.peak, init, u, 2 * u, k, xp)
-        last = self._phase(init, final, 2 * u, over, k, xp)
+        last = self._phase(init, final, 2 * u, over, k, xp, last=True)
         return xp.where(xp.le(k, u), first, xp.where(xp.le(k, 2 * u), back, last))
 
 
@@ -708,6 +787,9 @@ class geometric(_Anneal):
     def __post_init__(self) -> None:
         check_number(self, "start", lo=0.0, lo_open=True)
         check_number(self, "end", lo=0.0, lo_open=True)
+        if not 0.0 < self.end / self.start < math.inf or not self.start / self.end > 0.0:
+            raise fail(self.kind, "end", f"/ start ({self.start!r}) must be a finite ratio > 0",
+                       self.end, "keep start and end within 1e308 of each other")
 
     def _f(self, k: Any, xp: Ops) -> Any:
         return self.start * xp.power(self.end / self.start, xp.fl(k) / float(self.over))

@@ -44,6 +44,9 @@ _UNITS = {
 _NEEDS = {"epochs": "steps_per_epoch", "percent": "total_steps",
           "samples": "samples_per_step", "tokens": "tokens_per_step"}
 _MAX_STEPS = 2.0**63  # every step index is below it: longer times cannot be reached
+# The shortest time: a step divided by it stays below 2**83, where every backend's remainder
+# is still exact (torch's fmod returns NaN for 2**31 / 2e-300).
+MIN_STEPS = 2.0**-20
 _TERM = r"^\s*(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)\s*([kKMBGT]?)\s*([A-Za-z%]*)\s*$"
 
 
@@ -99,6 +102,10 @@ def _steps(n: Any, owner: str, arg: str, allow_zero: bool, shown: object) -> int
     if f < 0 or (f == 0 and not allow_zero):
         rule = ">= 0" if allow_zero else "> 0"
         raise ScheduleError(f"{owner}: {arg!r} must be {rule} steps, got {shown!r}")
+    if 0 < f < MIN_STEPS:
+        raise ScheduleError(f"{owner}: {arg!r} must be at least 2**-20 (about 1e-6) steps"
+                            f"{' or 0' if allow_zero else ''}, got {shown!r}; no update falls "
+                            "inside a shorter time")
     if isinstance(n, int):
         return n
     if hasattr(n, "denominator") and n.denominator == 1:

@@ -53,24 +53,24 @@ class Ops:
 
     def diff(self, a: Any, b: Any) -> Any:
         """``a - b`` for steps and positions: exact (an integer) when both are whole."""
-        return a - b
+        return _whole(a) - _whole(b)
 
     def top(self, k: Any, d: Any) -> Any:
         """``min(k, d)`` for a step ``k`` and a position ``d``, keeping ``k``'s exactness."""
-        return k if k <= d else d
+        return k if k <= d else _whole(d)
 
     def idiv(self, a: Any, b: Any) -> Any:
         """The exact ``floor(a / b)``, an integer when both are whole (Python's ``//``:
         ``floor(a / b)`` may round up to the next whole number)."""
-        return a // b
+        return _whole(a) // _whole(b)
 
     def floordiv(self, a: Any, b: Any) -> Any:
         """``idiv`` as a float: a count of periods, ready for arithmetic."""
-        return float(a // b)
+        return float(_whole(a) // _whole(b))
 
     def mod(self, k: Any, period: Any) -> Any:
         """The exact remainder of a step ``k >= 0`` in a period (an integer when both are)."""
-        return k % period
+        return _whole(k) % _whole(period)
 
     def times(self, n: Any, c: Any) -> Any:
         """``n · c`` for a count ``n``: exact in integers when ``c`` is whole."""
@@ -113,6 +113,12 @@ class Ops:
             return math.inf
         except ZeroDivisionError:  # 0 ** negative
             return math.inf
+
+
+def _whole(x: Any) -> Any:
+    """A whole float as an int (computed positions such as ``up + down`` come out as floats),
+    so Python's integer arithmetic keeps large steps exact."""
+    return int(x) if isinstance(x, float) and x.is_integer() else x
 
 
 SCALAR = Ops()
@@ -201,11 +207,11 @@ class _Module(Ops):
 
     def ge(self, k: Any, c: Any) -> Any:
         n = self._whole(math.ceil(c), k) if self.is_int(k) else None
-        return k >= n if n is not None else self.fl(k) >= c
+        return k >= n if n is not None else self.fl(k) >= float(c)
 
     def le(self, k: Any, c: Any) -> Any:
         n = self._whole(math.floor(c), k) if self.is_int(k) else None
-        return k <= n if n is not None else self.fl(k) <= c
+        return k <= n if n is not None else self.fl(k) <= float(c)
 
     def mod(self, k: Any, period: Any) -> Any:
         n = self._whole(period, k) if self.is_int(k) else None
@@ -277,7 +283,7 @@ class _Numpy(_Module):
 
     def idiv(self, a: Any, b: Any) -> Any:
         n = self._whole(b, a) if self.is_int(a) else None
-        return self.m.floor_divide(a, n if n is not None else b)  # exact, as Python's //
+        return self.m.floor_divide(a, n if n is not None else float(b))  # exact, as Python's //
 
     def _call(self, ufunc: Any, *args: Any) -> Any:
         with self.m.errstate(all="ignore"):  # libm's overflow flag; the result is inf anyway
