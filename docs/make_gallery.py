@@ -5,21 +5,19 @@ Run: ``python docs/make_gallery.py`` (needs matplotlib).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import lrkit
+from lrkit._schedule import examples
 from lrkit.config import load_file
 
 HERE = Path(__file__).parent
 OUT = HERE / "gallery"
 EXAMPLES = sorted(p for p in (HERE.parent / "examples").glob("*.*")
                   if p.suffix in (".json", ".toml", ".yaml"))
-# One small instance of every registered kind: the same list the contract test runs.
-sys.path.insert(0, str(HERE.parent / "tests"))
-from kinds import BY_KIND as SHAPES  # noqa: E402
-
-SHAPES = {**SHAPES, "wsd": lrkit.wsd(1.0, 100, warmup=10, decay=25)}
+# Every registered kind's own example instances (the ones the contract test runs), and a
+# recipe.
+SHAPES = {**examples(), "wsd": lrkit.wsd(1.0, 100, warmup=10, decay=25)}
 
 
 def main() -> None:

@@ -1,11 +1,16 @@
 """Hypothesis strategies: random valid schedules (bound, in steps) and steps that hit their
-boundaries."""
+boundaries.
+
+The leaves are random arguments for the shapes below and, for every registered kind, the
+class's own example instances (``lrkit._schedule.examples()``): a new kind is part of every
+law from its first commit, before it has random arguments here."""
 
 import math
 
 from hypothesis import strategies as st
 
 import lrkit
+from lrkit._schedule import examples
 from lrkit._shapes import _Anneal
 
 # LRs from 1e-8 up, and exact zeros: XLA flushes subnormal numbers to zero, and values below
@@ -13,6 +18,7 @@ from lrkit._shapes import _Anneal
 values = st.just(0.0) | st.floats(1e-8, 10.0)
 positive = st.floats(1e-3, 10.0)
 lengths = st.integers(1, 60)
+EXAMPLES = list(examples().values())
 
 
 @st.composite
@@ -20,7 +26,9 @@ def leaves(draw):
     which = draw(st.sampled_from([
         "constant", "constant_over", "linear", "cosine", "polynomial", "exponential",
         "inverse_time", "inverse_sqrt", "step", "multistep", "piecewise", "interpolate", "tanh",
-        "cyclic", "one_cycle", "one_minus_sqrt", "geometric"]))
+        "cyclic", "one_cycle", "one_minus_sqrt", "geometric", "example"]))
+    if which == "example":
+        return draw(st.sampled_from(EXAMPLES))
     v, w, n = draw(values), draw(values), draw(lengths)
     if which == "constant":
         return lrkit.constant(v)

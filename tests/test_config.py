@@ -5,6 +5,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lrkit
 from lrkit.config import load_file
@@ -43,12 +45,112 @@ def test_yaml_exponent_without_dot_is_a_number(tmp_path):
     assert lrkit.from_config(p) == lrkit.constant(1e-3)
 
 
-def test_every_kind_is_registered_and_in_the_schema():
-    schema = lrkit.json_schema()
-    jsonschema.Draft202012Validator.check_schema(schema)
+def test_the_schema_is_a_valid_draft_2020_12_schema():
+    jsonschema.Draft202012Validator.check_schema(lrkit.json_schema())
+
+
+# --- the schema accepts exactly what the constructors accept, argument by argument ----------
+# Random configs mix valid and invalid values for each argument's role. A config passes the
+# schema exactly when every argument passes its role's check (what from_config does before the
+# cross-argument rules of __post_init__, which JSON Schema cannot express); and whatever
+# from_config builds, the schema accepts.
+
+NUMBERS = [0, 0.0, -0.0, -1.0, -1e-300, 1e-300, 0.5, 1, 1.0, 2.0, 1e10, 1e300, 1e301, 1e308,
+           -1e308, 9.5e-7]
+TIMES = [0, 1, 2, 10, 2.4, 0.5, 9.5e-7, 1e-9, -1, 2**62, 2**63, 1e19, "5ep", "0ep", "10%",
+         "2.5M samples", "1B tokens", "100% - 5ep", "1000", "1k", "5 fortnights", "", "ep5",
+         "5 EPOCHS", None, True, [1]]
+OTHERS = ["linear", "cosine", "rel", "min", "distance", "x", True, False, 1, 0, -1, 3, 1.5, None,
+          [], [1.0, 2.0], [[0, 1.0], [2, 0.5]], [[2, 1.0], [0, 0.5]], [1.0, -1.0], {"a": 1}]
+CHILDREN = [{"kind": "cosine", "start": 1.0, "end": 0.0, "over": 10}, "constant(0.5, 20)",
+            {"kind": "nope"}, 5, [], None]
+
+
+def _draw_value(draw, f):
+    role = f.metadata["role"]
+    if role in ("value", "number"):
+        pool = NUMBERS + OTHERS[:6]
+    elif role in ("time",):
+        pool = TIMES
+    elif role == "times":
+        return draw(st.lists(st.sampled_from(TIMES[:18]), max_size=4)
+                    | st.sampled_from(TIMES))
+    elif role == "schedule":
+        pool = CHILDREN
+    elif role == "schedules":
+        return draw(st.lists(st.sampled_from(CHILDREN[:2]), max_size=3)
+                    | st.sampled_from(CHILDREN))
+    else:
+        pool = OTHERS + list(f.metadata.get("choices", ()))
+    return draw(st.sampled_from(pool))
+
+
+@st.composite
+def _configs(draw):
     from lrkit._schedule import REGISTRY
 
-    assert set(schema["$defs"]) - {"schedule"} == set(REGISTRY)
+    kind = draw(st.sampled_from(sorted(REGISTRY)))
+    cfg = {"kind": kind}
+    for f in REGISTRY[kind]._fields:
+        if draw(st.booleans()) or f.default is lrkit._schedule.MISSING:
+            cfg[f.name] = _draw_value(draw, f)
+    return cfg
+
+
+def _arguments_pass(cfg):
+    from lrkit._schedule import MISSING, REGISTRY
+
+    cls = REGISTRY[cfg["kind"]]
+    for f in cls._fields:
+        if f.name not in cfg:
+            if f.default is MISSING:
+                return False
+            continue
+        v = cfg[f.name]
+        role = f.metadata["role"]
+        try:
+            if role == "schedule":
+                lrkit.from_config(v) if not isinstance(v, str) else lrkit.parse(v)
+            elif role == "schedules":
+                if not isinstance(v, list) or not v:
+                    return False
+                for c in v:
+                    lrkit.from_config(c) if not isinstance(c, str) else lrkit.parse(c)
+            else:
+                f.check(cls.kind, v)
+        except lrkit.ScheduleError as e:
+            # JSON Schema cannot say "sorted": the order of positions is the constructor's
+            if "must be sorted" not in str(e) and "strictly increasing" not in str(e):
+                return False
+        except (lrkit.ConfigError, TypeError, AttributeError):
+            return False
+    return True
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_configs())
+def test_the_schema_accepts_exactly_what_the_arguments_checks_accept(cfg):
+    validator = jsonschema.Draft202012Validator(lrkit.json_schema())
+    in_schema = validator.is_valid(cfg)
+    assert in_schema == _arguments_pass(cfg), (cfg, [e.message for e in
+                                                    validator.iter_errors(cfg)][:3])
+    try:
+        lrkit.from_config(cfg)
+    except (lrkit.ConfigError, lrkit.ScheduleError):
+        return
+    assert in_schema
+
+
+@pytest.mark.parametrize("cfg", [
+    # each was accepted by the schema while the constructor refused it
+    {"kind": "restarts", "schedule": {"kind": "cosine", "start": 1.0, "end": 0.0, "over": 5},
+     "limit": 0},
+    {"kind": "cosine", "start": 1.0, "end": 0.0, "over": 10, "exponent": -1},
+])
+def test_measured_schema_drift(cfg):
+    with pytest.raises(lrkit.ConfigError):
+        lrkit.from_config(cfg)
+    assert not jsonschema.Draft202012Validator(lrkit.json_schema()).is_valid(cfg)
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])

@@ -12,15 +12,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from kinds import BY_KIND, N
 
-from lrkit._schedule import REGISTRY
+from lrkit._schedule import REGISTRY, examples
 
+BY_KIND = examples()  # each class's own instances: "kind" and "kind:variant"
 KINDS = sorted(BY_KIND)
+N = 60
 
 
-def test_every_registered_kind_has_an_instance():
-    assert sorted({name.split(":")[0] for name in BY_KIND}) == sorted(REGISTRY)
+@pytest.mark.parametrize("kind", sorted(REGISTRY))
+def test_every_registered_kind_defines_its_own_examples(kind):
+    cls = REGISTRY[kind]
+    assert "_examples" in vars(cls), f"{cls.__name__} inherits _examples: define its own"
+    mine = cls._examples()
+    assert "" in mine, f"{kind}: _examples needs a plain instance under the key ''"
+    for variant, s in mine.items():
+        assert type(s) is cls, (kind, variant, s)
 
 
 def plan(kind):

@@ -45,15 +45,14 @@ LONG = {
 SCRIPT = r"""
 import json, sys
 import numpy as np
-sys.path.insert(0, "tests")
 import jax, jax.numpy as jnp, torch, keras
 import lrkit, lrkit.optax
-from kinds import BY_KIND
+from lrkit._schedule import examples
 
 assert not jax.config.jax_enable_x64
 EXPONENTIAL = {"exponential", "step", "multistep", "geometric", "cyclic", "restarts", "plateau"}
 long = json.loads(sys.argv[1])
-cases = {**{k: v for k, v in BY_KIND.items()}, **{k: eval(v) for k, v in long.items()}}
+cases = {**examples(), **{k: eval(v) for k, v in long.items()}}
 out = {}
 for name, s in cases.items():
     d = s.duration or 10**6

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from strategies import schedules, steps_for
 
 import lrkit
+from lrkit._schedule import examples
 
 NS = {"lrkit": lrkit, **{n: getattr(lrkit, n) for n in lrkit.__all__}}
 # LRKIT_EXAMPLES=5000 for a deep run; the suite's default keeps it quick.
@@ -45,6 +46,19 @@ def test_scalar_equals_numpy_exactly(data):
     scalar = np.array([s(k) for k in ks])
     np.testing.assert_array_equal(vec, scalar)
     assert not np.isnan(vec).any() and (vec >= 0).all()
+
+
+@pytest.mark.parametrize("name", list(examples()))
+def test_every_kinds_examples_obey_the_laws(name):
+    # For certain rather than by chance: a kind is here from the commit that adds it (the
+    # random strategies also combine its examples with the other kinds).
+    s = examples()[name]
+    assert eval(repr(s), NS) == s
+    back = lrkit.from_config(json.loads(json.dumps(s.to_config())))
+    assert back == s and hash(back) == hash(s)
+    assert pickle.loads(pickle.dumps(s)) == s
+    ks = [*range(2 * math.ceil(s.duration or 100) + 10), 2**31, 2**40]
+    np.testing.assert_array_equal(s.values(np.array(ks, dtype=np.int64)), [s(k) for k in ks])
 
 
 @SETTINGS

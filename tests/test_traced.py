@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import lrkit
+from lrkit._schedule import examples
 
 SCHEDULES = [
     lrkit.warmup(lrkit.cosine(0.1, 1e-5, 900), 100),
@@ -56,7 +57,7 @@ def test_keras_ops(s):
                                atol=1e-7)
 
 
-@pytest.mark.parametrize("kind", sorted(__import__("kinds").BY_KIND))
+@pytest.mark.parametrize("kind", sorted(examples()))
 def test_keras_ops_in_float64_is_the_float64_core(kind):
     # keras 3's jax backend narrows cos/tanh/floor of float64 input to float32; lrkit evaluates
     # a keras tensor with the backend's own functions, so float64 means float64 (the issue
@@ -64,9 +65,7 @@ def test_keras_ops_in_float64_is_the_float64_core(kind):
     keras = pytest.importorskip("keras")
     jax = pytest.importorskip("jax")
     jax.config.update("jax_enable_x64", True)
-    from kinds import BY_KIND
-
-    s, steps = BY_KIND[kind], np.arange(0, 3000)
+    s, steps = examples()[kind], np.arange(0, 3000)
     out = s.evaluate(keras.ops.convert_to_tensor(steps), keras.ops, dtype="float64")
     assert str(out.dtype) == "float64"
     np.testing.assert_allclose(keras.ops.convert_to_numpy(out), s.values(steps), rtol=1e-12,

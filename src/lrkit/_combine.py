@@ -18,7 +18,7 @@ from ._schedule import (
     cached_property,
     register,
 )
-from ._shapes import _Anneal, _blend, _cos_weights
+from ._shapes import _Anneal, _blend, _cos_weights, constant, cosine, cyclic, linear
 from ._time import MIN_STEPS, Binding, Time
 from ._xp import SCALAR, Ops
 from .errors import ScheduleError, fail
@@ -56,10 +56,13 @@ class sequence(Schedule):
     [0.0, 0.5, 0.5, 0.5]
     """
 
-    kind = "sequence"
-    _positional = 1
     schedules: Sequence[Schedule] = arg("schedules")
     at: Sequence[Time] | None = arg("times", default=None, strict=True, allow_empty=True)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": sequence([linear(0.1, 1.0, 6), cosine(1.0, 0.1, 20), constant(0.1)],
+                             at=[6, 30])}
 
     def __post_init__(self) -> None:
         kids = self.schedules
@@ -138,13 +141,15 @@ class warmup(Schedule):
     [0.25, 0.5, 0.75, 1.0, 1.0]
     """
 
-    kind = "warmup"
-    _positional = 2
     schedule: Schedule = arg("schedule")
     over: Time = arg("time")
     start: float | None = arg("value", default=None)
     shape: str = arg("choice", default="linear",
                      choices=("linear", "cosine", "exp", "constant"))
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": warmup(cosine(1.0, 0.1, 20), 8)}
 
     def _bound(self) -> float:
         return max(self.schedule._top, self.start or 0.0)
@@ -240,14 +245,18 @@ class restarts(Schedule):
     [1.0, 0.5, 0.5, 0.375, 0.25, 0.125, 0.25, 0.21875]
     """
 
-    kind = "restarts"
-    _positional = 1
     schedule: Schedule = arg("schedule")
     period_mult: float = arg("number", default=1.0, lo=0.0, lo_open=True)
     peak_decay: float = arg("number", default=1.0, lo=0.0, hi=1.0)
     limit: int | None = arg("int", default=None, lo=1, rule="must be None or a number of cycles")
     decay: str = arg("choice", default="distance", choices=("distance", "peak"))
     cycle_index: str = arg("choice", default="exact", choices=("exact", "log"))
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": restarts(cosine(1.0, 0.1, 5), period_mult=2.0, peak_decay=0.7, limit=3),
+                "timm": restarts(cosine(1.0, 0.1, 5, k_decay=2.0), period_mult=1.5,
+                                 peak_decay=0.7, limit=4, decay="peak", cycle_index="log")}
 
     def __post_init__(self) -> None:
         if self.period_mult < 1 and self.limit is None:
@@ -358,8 +367,6 @@ class plateau(Schedule):
     0.5
     """
 
-    kind = "plateau"
-    _positional = 1
     schedule: Schedule = arg("schedule")
     factor: float = arg("number", default=0.1, lo=0.0, lo_open=True, hi=1.0, hi_open=True)
     patience: int = arg("int", default=10, lo=0, rule="must be a whole number of observations")
@@ -370,6 +377,10 @@ class plateau(Schedule):
     min_value: float = arg("value", default=0.0)
     rule: str = arg("choice", default="torch", choices=("torch", "keras"))
     eps: float = arg("number", default=0.0, lo=0.0)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": plateau(warmup(constant(1.0, over=20), 5))}
 
     def _bound(self) -> float:
         return max(self.schedule._top, self.min_value)
@@ -409,9 +420,12 @@ class plateau(Schedule):
 class Scale(Schedule):
     """``schedule * factor``."""
 
-    kind = "scale"
     schedule: Schedule = arg("schedule")
     factor: float = arg("number", lo=0.0)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": cosine(1.0, 0.1, 20) * 0.5}
 
     def _bound(self) -> float:
         return self.schedule._top * self.factor
@@ -436,9 +450,12 @@ class Scale(Schedule):
 class Product(Schedule):
     """``left * right``, step by step; finite when both are, lasting the longer."""
 
-    kind = "product"
     left: Schedule = arg("schedule")
     right: Schedule = arg("schedule")
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": cosine(1.0, 0.1, 20) * cyclic(0.5, 1.0, 3)}
 
     def _bound(self) -> float:
         return self.left._top * self.right._top
@@ -461,10 +478,13 @@ class Product(Schedule):
 class Clip(Schedule):
     """``schedule.clip(min, max)``: values clipped to ``[min, max]``."""
 
-    kind = "clip"
     schedule: Schedule = arg("schedule")
     min: float | None = arg("value", default=None)
     max: float | None = arg("value", default=None)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": cosine(1.0, 0.1, 20).clip(min=0.4, max=0.8)}
 
     def _bound(self) -> float:
         top = self.schedule._top if self.max is None else min(self.schedule._top, self.max)
@@ -498,9 +518,12 @@ class Clip(Schedule):
 class Stretch(Schedule):
     """``schedule.stretch(factor)``: ``value(k) = schedule(k / factor)``; lasts ``ceil(D·f)``."""
 
-    kind = "stretch"
     schedule: Schedule = arg("schedule")
     factor: float = arg("number", lo=0.0, lo_open=True)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": cosine(1.0, 0.1, 9).stretch(2.5)}
 
     def _span(self) -> int | float | None:
         d = self.schedule.duration
@@ -531,9 +554,12 @@ class Stepped(Schedule):
     ``LearningRateScheduler`` applies, with ``every="1ep"``.
     """
 
-    kind = "stepped"
     schedule: Schedule = arg("schedule")
     every: Time = arg("time")
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": cosine(1.0, 0.1, 20).stepped(4)}
 
     def _span(self) -> int | float | None:
         d, e = self.schedule.duration, self.every
@@ -553,9 +579,12 @@ class Skip(Schedule):
     schedule instead of delaying it (timm's ``warmup_prefix=False``) is
     ``ramp >> schedule.skip(W)``."""
 
-    kind = "skip"
     schedule: Schedule = arg("schedule")
     steps: Time = arg("time")
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": cosine(1.0, 0.1, 20).skip(6)}
 
     def _span(self) -> int | float | None:
         d = self.schedule.duration
@@ -585,9 +614,12 @@ class PastEnd(Schedule):
     formula (PyTorch's periodic cosine; floored at 0), or raise (``error``; traced evaluation,
     which cannot raise, holds)."""
 
-    kind = "past_end"
     schedule: Schedule = arg("schedule")
     policy: str = arg("choice", choices=_POLICIES)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": cosine(1.0, 0.1, 10).past_end("continue")}
 
     def _bound(self) -> float:
         top = self.schedule._top

@@ -4,8 +4,9 @@ Every shape and combinator derives from ``Schedule`` and declares its arguments 
 class attributes ``name: type = arg(role, default=…)``; the base class turns them into a frozen
 value (``__init__``, ``==``, ``hash``, ``repr``, pickle), like a frozen dataclass but without
 generating code at import. Each field's *role* (``value``, ``number``, ``time``, ``times``,
-``schedule``, …) drives validation, binding, ``to_config``/``from_config`` and the JSON schema,
-so a new shape only declares its fields, checks them in ``__post_init__`` and writes ``_f``.
+``schedule``, …; ``_fields``) drives validation, binding, ``to_config``/``from_config``, the
+JSON schema and the one-line text, so a new shape only declares its fields, checks what
+involves several of them in ``__post_init__`` and writes ``_f``.
 
 What does not live here: the formulas (``_shapes``, ``_combine``), file formats (``config``).
 """
@@ -15,9 +16,11 @@ from __future__ import annotations
 import math
 import operator
 
-from ._time import Binding, Time, needs, parse_time, resolve_time
+from ._fields import MAX_VALUE, ROLES, Number, Role
+from ._fields import check_sorted as _check_sorted
+from ._time import Binding, Time, needs
 from ._xp import SCALAR, Ops, namespace_for
-from .errors import ScheduleError, fail
+from .errors import ScheduleError
 
 TYPE_CHECKING = False  # typing is imported by type checkers only: it costs ~5 ms
 if TYPE_CHECKING:
@@ -28,7 +31,8 @@ else:
     def dataclass_transform(**kwargs):
         return lambda cls: cls
 
-__all__ = ["MISSING", "REGISTRY", "Field", "Schedule", "cached_property", "register"]
+__all__ = ["MAX_VALUE", "MISSING", "REGISTRY", "Field", "Schedule", "cached_property",
+           "examples", "register"]
 
 REGISTRY: dict[str, type[Schedule]] = {}
 
@@ -37,6 +41,15 @@ def register(cls: type[Schedule]) -> type[Schedule]:
     """Add a schedule class to the registry under its ``kind``."""
     REGISTRY[cls.kind] = cls
     return cls
+
+
+def examples() -> dict[str, Schedule]:
+    """Every registered class's example instances (``_examples``) in the order the classes are
+    registered (shapes, then combinators): ``kind`` for each class and ``kind:variant`` for an
+    option that takes another code path. The contract test, the Hypothesis strategies and the
+    gallery run these."""
+    return {f"{kind}:{variant}" if variant else kind: s
+            for kind, cls in REGISTRY.items() for variant, s in cls._examples().items()}
 
 
 class _Missing:
@@ -48,21 +61,27 @@ MISSING: Any = _Missing()
 
 
 class Field:
-    """A declared argument: its name, default (``MISSING`` when required) and metadata."""
+    """A declared argument: its name, default (``MISSING`` when required), its ``role`` (a
+    ``_fields.Role``) and the declaration's metadata."""
 
-    __slots__ = ("default", "metadata", "name")
+    __slots__ = ("default", "metadata", "name", "role")
 
-    def __init__(self, default: Any, metadata: dict[str, Any]) -> None:
+    def __init__(self, default: Any, role: Role, metadata: dict[str, Any]) -> None:
         self.name = ""
         self.default = default
+        self.role = role
         self.metadata = metadata
+
+    def check(self, owner: str, v: Any) -> Any:
+        """The argument checked by its role (``None`` stays where it is the default)."""
+        return v if v is None and self.default is None else self.role.check(owner, self.name, v)
 
 
 def arg(role: str, default: Any = MISSING, **meta: Any) -> Any:
-    """Declare an argument with a role (see the module docstring) and the metadata its check
-    reads: ``lo``/``hi`` (with ``lo_open``/``hi_open``) for numbers, ``choices``,
-    ``allow_zero`` and ``strict`` for times, ``lo`` and ``rule`` for counts."""
-    return Field(default, {"role": role, "default": default, **meta})
+    """Declare an argument with a role (``_fields.ROLES``) and the options its role reads:
+    ``lo``/``hi`` (with ``lo_open``/``hi_open``) for numbers, ``choices``, ``allow_zero``,
+    ``strict`` and ``allow_empty`` for times, ``lo`` and ``rule`` for counts."""
+    return Field(default, ROLES[role](**meta), {"role": role, "default": default, **meta})
 
 
 class _cached_property:  # noqa: N801 - the functools name, without its lock
@@ -90,167 +109,17 @@ else:
     cached_property = _cached_property
 
 
-# --- argument checks, run in __post_init__ of the constructor the user called ---------------
+# --- checks that a shape's __post_init__ runs on one argument with other bounds -------------
 
 
-def _set(obj: Schedule, name: str, value: Any) -> None:
-    object.__setattr__(obj, name, value)
-
-
-def _meta(obj: Schedule, name: str) -> dict[str, Any]:
-    return next(f.metadata for f in obj._fields if f.name == name)
-
-
-def check_number(obj: Schedule, name: str, *, lo: float | None = None,
-                 lo_open: bool = False, hi: float | None = None, hi_open: bool = False,
-                 optional: bool = False) -> None:
-    """Normalize ``obj.name`` to a float and check it lies in the given interval."""
-    v = getattr(obj, name)
-    if v is None and optional:
-        return
-    if isinstance(v, bool) or not isinstance(v, (int, float)) and not hasattr(v, "__float__"):
-        raise fail(obj.kind, name, "must be a number", v)
-    f = float(v)
-    if not math.isfinite(f):
-        raise fail(obj.kind, name, "must be finite", v)
-    bad = (lo is not None and (f <= lo if lo_open else f < lo)) or \
-          (hi is not None and (f >= hi if hi_open else f > hi))
-    if bad:
-        parts = []
-        if lo is not None:
-            parts.append(f"{'>' if lo_open else '>='} {lo:g}")
-        if hi is not None and (hi != MAX_VALUE or f > hi):  # the values' cap when it is hit
-            parts.append(f"{'<' if hi_open else '<='} {hi:g}")
-        raise fail(obj.kind, name, "must be " + " and ".join(parts), v)
-    _set(obj, name, f + 0.0)  # -0.0 is 0.0: a value is never negative, not even its sign
-
-
-# The largest value: far above any hyperparameter, and far enough below float's 1.8e308 that
-# the arithmetic of a curve between two values never rounds up to inf.
-MAX_VALUE = 1e300
-
-
-def check_value(obj: Schedule, name: str, *, optional: bool = False) -> None:
-    """A hyperparameter value: >= 0 and <= 1e300."""
-    check_number(obj, name, lo=0.0, hi=MAX_VALUE, optional=optional)
-
-
-def check_time(obj: Schedule, name: str, *, optional: bool = False) -> None:
-    """A length (> 0 steps) or, where the field allows zero, a position (>= 0)."""
-    v = getattr(obj, name)
-    if v is None and optional:
-        return
-    zero = bool(_meta(obj, name).get("allow_zero"))
-    _set(obj, name, parse_time(v, obj.kind, name, allow_zero=zero))
-
-
-def check_choice(obj: Schedule, name: str) -> None:
-    """``obj.name`` is one of the ``choices`` declared with the field."""
-    choices = _meta(obj, name)["choices"]
-    v = getattr(obj, name)
-    if v not in choices:
-        import difflib
-
-        near = difflib.get_close_matches(str(v), choices, n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        raise fail(obj.kind, name, f"must be one of {', '.join(map(repr, choices))}", v,
-                   hint[2:] if hint else "")
-
-
-def check_bool(obj: Schedule, name: str) -> None:
-    v = getattr(obj, name)
-    if not isinstance(v, bool):
-        raise fail(obj.kind, name, "must be True or False", v)
-
-
-def check_schedule(obj: Schedule, name: str) -> None:
-    v = getattr(obj, name)
-    if not isinstance(v, Schedule):
-        raise fail(obj.kind, name, "must be an lrkit schedule", v,
-                   "build one with lrkit.constant(...), lrkit.cosine(...), …")
-
-
-def check_values(obj: Schedule, name: str) -> None:
-    """A list of hyperparameter values, each finite and >= 0, stored as a tuple."""
-    vals = getattr(obj, name)
-    if isinstance(vals, (str, bytes)) or not hasattr(vals, "__iter__"):
-        raise fail(obj.kind, name, "must be a list of numbers", vals)
-    out = []
-    for i, v in enumerate(vals):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= MAX_VALUE:
-            raise fail(obj.kind, f"{name}[{i}]", "must be a number >= 0 and <= 1e+300", v)
-        out.append(float(v) + 0.0)  # -0.0 is 0.0
-    _set(obj, name, tuple(out))
-
-
-def check_times(obj: Schedule, name: str) -> None:
-    """A list of positions, stored as a tuple, in order (``strict`` metadata: no repeats)."""
-    meta, vals = _meta(obj, name), getattr(obj, name)
-    if vals is None and meta.get("default") is None:
-        return
-    if isinstance(vals, (str, bytes, int)) or not hasattr(vals, "__iter__"):
-        raise fail(obj.kind, name, "must be a list of steps or unit strings", vals)
-    zero = bool(meta.get("allow_zero"))
-    out = tuple(parse_time(v, obj.kind, f"{name}[{i}]", allow_zero=zero)
-                for i, v in enumerate(vals))
-    _set(obj, name, out)
-    if not out and not meta.get("allow_empty"):
-        raise fail(obj.kind, name, "must hold at least one position", list(vals))
-    check_sorted(obj, name, out, strict=bool(meta.get("strict")))
-
-
-def check_int(obj: Schedule, name: str) -> None:
-    """A whole count >= the field's ``lo`` (``None`` allowed when it is the default)."""
-    meta, v = _meta(obj, name), getattr(obj, name)
-    if v is None and meta.get("default") is None:
-        return
-    if isinstance(v, bool) or not isinstance(v, int) or v < meta["lo"]:
-        raise fail(obj.kind, name, f"{meta['rule']} >= {meta['lo']}", v)
-
-
-def _check_schedules(obj: Schedule, name: str) -> None:
-    kids = getattr(obj, name)
-    if isinstance(kids, Schedule) or not hasattr(kids, "__iter__"):
-        raise fail(obj.kind, name, "must be a list of schedules", kids)
-    kids = tuple(kids)
-    _set(obj, name, kids)
-    if not kids:
-        raise fail(obj.kind, name, "must hold at least one schedule", [])
-    for i, c in enumerate(kids):
-        if not isinstance(c, Schedule):
-            raise fail(obj.kind, f"{name}[{i}]", "must be an lrkit schedule", c)
-
-
-def _check_number_field(obj: Schedule, name: str) -> None:
-    m = _meta(obj, name)
-    check_number(obj, name, lo=m.get("lo"), lo_open=m.get("lo_open", False), hi=m.get("hi"),
-                 hi_open=m.get("hi_open", False), optional=m.get("default") is None)
-
-
-_CHECKS = {
-    "value": lambda o, n: check_value(o, n, optional=_meta(o, n).get("default") is None),
-    "number": _check_number_field,
-    "time": lambda o, n: check_time(o, n, optional=_meta(o, n).get("default") is None),
-    "times": check_times,
-    "values": check_values,
-    "bool": check_bool,
-    "choice": check_choice,
-    "int": check_int,
-    "schedule": check_schedule,
-    "schedules": _check_schedules,
-}
+def check_number(obj: Schedule, name: str, **bounds: Any) -> None:
+    """Check ``obj.name`` as a number within ``bounds`` (``lo``, ``hi``, ``lo_open``, …)."""
+    obj.__dict__[name] = Number(**bounds).check(obj.kind, name, obj.__dict__[name])
 
 
 def check_sorted(obj: Schedule, name: str, values: tuple[Time, ...], *, strict: bool) -> None:
     """Positions in order (checked once all are steps; unit strings wait for bind)."""
-    if any(isinstance(v, str) for v in values):
-        return
-    steps: list[float] = list(values)  # type: ignore[arg-type]  # numbers: no strings here
-    for a, b in zip(steps, steps[1:]):
-        if (b <= a) if strict else (b < a):
-            rule = "must be strictly increasing" if strict else "must be sorted"
-            raise fail(obj.kind, name, rule, list(values),
-                       "sort them" + (" and remove duplicates" if strict else ""))
+    _check_sorted(obj.kind, name, values, strict=strict)
 
 
 # --- the base class ---------------------------------------------------------------------------
@@ -282,6 +151,13 @@ class Schedule:
                 own.append(f)
                 delattr(cls, name)
         cls._fields = cls._fields + tuple(own)
+        # derived, as dataclasses derive __init__: the kind is the class name in snake case,
+        # the positional arguments of repr are the required ones
+        if "kind" not in cls.__dict__:
+            cls.kind = "".join(f"_{c.lower()}" if c.isupper() else c
+                               for c in cls.__name__).lstrip("_")
+        if "_positional" not in cls.__dict__:
+            cls._positional = sum(f.default is MISSING for f in cls._fields)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         fields = self._fields
@@ -301,11 +177,9 @@ class Schedule:
                 if f.default is MISSING:
                     raise TypeError(f"{self.kind}() missing required argument {f.name!r}")
                 values[f.name] = f.default
-        self.__dict__.update(values)
         for f in fields:  # each argument by its role, in order, quoting the user's value
-            check = _CHECKS.get(f.metadata["role"])
-            if check is not None:
-                check(self, f.name)
+            values[f.name] = f.check(self.kind, values[f.name])
+        self.__dict__.update(values)
         self.__post_init__()
         top = self._bound()
         if not top < math.inf:
@@ -318,16 +192,18 @@ class Schedule:
     def __post_init__(self) -> None:
         """Checks that involve several arguments (each one alone is checked by its role)."""
 
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        """Small instances of this class: ``{"": s}``, plus ``{"variant": s}`` for each option
+        that takes another code path. Every registered class defines its own (a test checks);
+        ``examples()`` collects them."""
+        return {}
+
     def children(self) -> tuple[Schedule, ...]:
         """The schedules this one is built from, in field order (empty for a shape)."""
-        out: list[Schedule] = []
-        for f in self._fields:
-            role = f.metadata["role"]
-            if role == "schedule":
-                out.append(self.__dict__[f.name])
-            elif role == "schedules":
-                out += self.__dict__[f.name]
-        return tuple(out)
+        d = self.__dict__
+        return tuple(c for f in self._fields if d[f.name] is not None
+                     for c in f.role.children(d[f.name]))
 
     def _bound(self) -> float:
         """An upper bound of the values: a combinator's is its children's largest (shapes and
@@ -481,20 +357,11 @@ class Schedule:
         """Unresolved times as (kind, arg, value, needed quantity), in field order."""
         out = []
         for f in self._fields:
-            role, v = f.metadata.get("role"), getattr(self, f.name)
-            if role == "time" and v is not None:
-                out += [(self.kind, f.name, v, n) for n in needs(v)]
-            elif role == "times" and v is not None:
-                for t in v:
-                    out += [(self.kind, f.name, t, n) for n in needs(t)]
-            elif role == "points":
-                for t, _ in v:
-                    out += [(self.kind, f.name, t, n) for n in needs(t)]
-            elif role == "schedule":
-                out += v._missing
-            elif role == "schedules":
-                for c in v:
-                    out += c._missing
+            v = self.__dict__[f.name]
+            if v is not None:
+                out += [(self.kind, f.name, t, n) for t in f.role.times(v) for n in needs(t)]
+        for c in self.children():
+            out += c._missing
         return out
 
     def _require_bound(self) -> None:
@@ -520,21 +387,12 @@ class Schedule:
     def _bind(self, b: Binding) -> Schedule:
         changes: dict[str, Any] = {}
         for f in self._fields:
-            role, v = f.metadata.get("role"), getattr(self, f.name)
-            zero = bool(f.metadata.get("allow_zero"))
-            if role == "time" and v is not None:
-                changes[f.name] = resolve_time(v, b, self.kind, f.name, allow_zero=zero)
-            elif role == "times" and v is not None:
-                changes[f.name] = tuple(resolve_time(t, b, self.kind, f.name, allow_zero=zero)
-                                        for t in v)
-            elif role == "points":
-                changes[f.name] = tuple((resolve_time(t, b, self.kind, f.name, allow_zero=True),
-                                         y) for t, y in v)
-            elif role == "schedule":
-                changes[f.name] = v._bind(b)
-            elif role == "schedules":
-                changes[f.name] = tuple(c._bind(b) for c in v)
-        if all(changes[n] == getattr(self, n) for n in changes):
+            v = self.__dict__[f.name]
+            if v is not None:
+                new = f.role.bind(v, b, self.kind, f.name)
+                if new is not v:
+                    changes[f.name] = new
+        if all(changes[n] == self.__dict__[n] for n in changes):
             return self
         return self._replace(**changes)
 

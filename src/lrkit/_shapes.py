@@ -12,14 +12,12 @@ import math
 from collections.abc import Sequence
 
 from ._schedule import (
-    MAX_VALUE,
     Schedule,
     arg,
     check_number,
-    check_sorted,
     register,
 )
-from ._time import Time, parse_time
+from ._time import Time
 from ._xp import Ops
 from .errors import fail
 
@@ -45,7 +43,6 @@ class _Anneal(Schedule):
     ``1 + cos(πt)`` near ``t = 1``), and the value stays between ``start`` and ``end``.
     """
 
-    _positional = 3
     start: float = arg("value")
     end: float = arg("value")
     over: Time = arg("time")
@@ -107,10 +104,12 @@ class constant(Schedule):
     [0.1, 0.1, 0.1]
     """
 
-    kind = "constant"
-    _positional = 1
     value: float = arg("value")
     over: Time | None = arg("time", default=None)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": constant(0.5, over=10)}
 
     def _span(self) -> int | float | None:
         return None if self.over is None else self.over  # type: ignore[return-value]
@@ -138,7 +137,10 @@ class linear(_Anneal):
     [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
     """
 
-    kind = "linear"
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": linear(1.0, 0.1, 20)}
 
     def _weights(self, k: Any, r: Any, xp: Ops) -> tuple[Any, Any]:
         over = float(self.over)
@@ -164,9 +166,12 @@ class cosine(_Anneal):
     [1.0, 0.8536, 0.5, 0.1464, 0.0, 0.0]
     """
 
-    kind = "cosine"
     exponent: float = arg("number", default=1.0, lo=0.0, lo_open=True)
     k_decay: float = arg("number", default=1.0, lo=0.0, lo_open=True)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": cosine(1.0, 0.1, 20), "k_decay": cosine(1.0, 0.1, 20, k_decay=2.0)}
 
     def _cont(self, k: Any, xp: Ops) -> Any:
         # Periodic past the end (PyTorch's CosineAnnealingLR): reduce k modulo 2·over first,
@@ -207,10 +212,13 @@ class polynomial(_Anneal):
     [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
     """
 
-    kind = "polynomial"
     power: float = arg("number", default=1.0, lo=0.0, lo_open=True)
     cycle: bool = arg("bool", default=False)
     k_decay: float = arg("number", default=1.0, lo=0.0, lo_open=True)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": polynomial(1.0, 0.0, 8, power=2.0, cycle=True)}
 
     def _span(self) -> int | float | None:
         return None if self.cycle else self.over  # type: ignore[return-value]
@@ -260,14 +268,16 @@ class exponential(Schedule):
     [1.0, 1.0, 0.5, 0.5, 0.25]
     """
 
-    kind = "exponential"
-    _positional = 3
     start: float = arg("value")
     rate: float = arg("number", lo=0.0, lo_open=True)
     every: Time = arg("time")
     staircase: bool = arg("bool", default=False)
     begin: Time = arg("time", default=0, allow_zero=True)
     end: float | None = arg("value", default=None)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": exponential(1.0, 0.5, 4, staircase=True, begin=2, end=0.1)}
 
     def __post_init__(self) -> None:
         _check_growth(self, "rate")
@@ -328,12 +338,14 @@ class inverse_time(Schedule):
     [1.0, 0.5, 0.3333333333333333, 0.25]
     """
 
-    kind = "inverse_time"
-    _positional = 3
     start: float = arg("value")
     rate: float = arg("number", lo=0.0)
     every: Time = arg("time")
     staircase: bool = arg("bool", default=False)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": inverse_time(1.0, 0.5, 3)}
 
     def _bound(self) -> float:
         return self.start
@@ -361,10 +373,12 @@ class inverse_sqrt(Schedule):
     [1.0, 0.5, 0.3333333333333333]
     """
 
-    kind = "inverse_sqrt"
-    _positional = 2
     start: float = arg("value")
     timescale: Time = arg("time")
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": inverse_sqrt(1.0, 5)}
 
     def _bound(self) -> float:
         return self.start
@@ -390,12 +404,14 @@ class step(Schedule):
     [1.0, 1.0, 1.0, 0.1, 0.1, 0.1, 0.010000000000000002]
     """
 
-    kind = "step"
-    _positional = 3
     start: float = arg("value")
     factor: float = arg("number", lo=0.0, lo_open=True)
     every: Time = arg("time")
     end: float | None = arg("value", default=None)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": step(1.0, 0.5, 7)}
 
     def __post_init__(self) -> None:
         _check_growth(self, "factor")
@@ -425,11 +441,13 @@ class multistep(Schedule):
     [1.0, 1.0, 0.1, 0.1, 0.010000000000000002, 0.010000000000000002]
     """
 
-    kind = "multistep"
-    _positional = 3
     start: float = arg("value")
     factor: float = arg("number", lo=0.0, lo_open=True)
     at: Sequence[Time] = arg("times", allow_zero=True)  # sorted; repeats count twice
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": multistep(1.0, 0.3, [5, 12, 12, 30])}
 
     def _bound(self) -> float:
         try:
@@ -470,10 +488,12 @@ class piecewise(Schedule):
     [1.0, 1.0, 0.5, 0.5, 0.1, 0.1]
     """
 
-    kind = "piecewise"
-    _positional = 2
     values: Sequence[float] = arg("values")  # type: ignore[assignment]
     at: Sequence[Time] = arg("times", strict=True)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": piecewise([1.0, 0.6, 0.2], [10, 25])}
 
     def _bound(self) -> float:
         return max(self.values)
@@ -521,31 +541,15 @@ class interpolate(Schedule):
     [0.0, 0.5, 1.0, 0.5, 0.0, 0.0]
     """
 
-    kind = "interpolate"
-    _positional = 1
     points: Sequence[tuple[Time, float]] = arg("points")
     shape: str = arg("choice", default="linear", choices=("linear", "cosine"))
 
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": interpolate([(3, 0.1), (10, 1.0), (30, 0.5)], shape="cosine")}
+
     def _bound(self) -> float:
         return max(v for _, v in self.points)
-
-    def __post_init__(self) -> None:
-        pts = self.points
-        if isinstance(pts, (str, bytes)) or not hasattr(pts, "__iter__"):
-            raise fail(self.kind, "points", "must be a list of (step, value) pairs", pts)
-        norm = []
-        for i, p in enumerate(pts):
-            if isinstance(p, (str, bytes)) or not hasattr(p, "__len__") or len(p) != 2:
-                raise fail(self.kind, "points", f"entry {i} must be a (step, value) pair", p)
-            t = parse_time(p[0], self.kind, f"points[{i}][0]", allow_zero=True)
-            v = p[1]
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= MAX_VALUE:
-                raise fail(self.kind, f"points[{i}][1]", "must be a number >= 0 and <= 1e+300", v)
-            norm.append((t, float(v) + 0.0))  # -0.0 is 0.0
-        if not norm:
-            raise fail(self.kind, "points", "must hold at least one point", list(pts))
-        object.__setattr__(self, "points", tuple(norm))
-        check_sorted(self, "points", tuple(t for t, _ in norm), strict=True)
 
     def _span(self) -> int | float | None:
         return self.points[-1][0]  # type: ignore[return-value]
@@ -592,9 +596,12 @@ class tanh(_Anneal):
     [1.0, 0.99988, 0.98201, 0.26894, 0.0]
     """
 
-    kind = "tanh"
     lower: float = arg("number", default=-7.0)
     upper: float = arg("number", default=3.0)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": tanh(1.0, 0.0, 30)}
 
     def _weights(self, k: Any, r: Any, xp: Ops) -> tuple[Any, Any]:
         # ½(1 - tanh x) = 1/(1 + e^{2x}) and ½(1 + tanh x) = 1/(1 + e^{-2x}): no cancellation
@@ -629,8 +636,6 @@ class cyclic(Schedule):
     [0.1, 0.55, 1.0, 0.55, 0.1, 0.55]
     """
 
-    kind = "cyclic"
-    _positional = 3
     low: float = arg("value")
     high: float = arg("value")
     up: Time = arg("time")
@@ -638,6 +643,10 @@ class cyclic(Schedule):
     mode: str = arg("choice", default="triangular",
                     choices=("triangular", "triangular2", "exp_range"))
     gamma: float = arg("number", default=1.0, lo=0.0, lo_open=True, hi=1.0)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": cyclic(0.1, 1.0, 4, down=6, mode="triangular2")}
 
     def _bound(self) -> float:
         return max(self.low, self.high)
@@ -687,8 +696,6 @@ class one_cycle(Schedule):
     ([0.04, 1.0, 0.8117], 4e-06)
     """
 
-    kind = "one_cycle"
-    _positional = 2
     peak: float = arg("value")
     over: Time = arg("time")
     pct_start: float = arg("number", default=0.3)
@@ -696,6 +703,10 @@ class one_cycle(Schedule):
     final_div_factor: float = arg("number", default=1e4, lo=0.0, lo_open=True)
     three_phase: bool = arg("bool", default=False)
     shape: str = arg("choice", default="cosine", choices=("cosine", "linear"))
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": one_cycle(1.0, 30, three_phase=True)}
 
     def _bound(self) -> float:
         init = self.peak / self.div_factor
@@ -758,7 +769,10 @@ class one_minus_sqrt(_Anneal):
     [1.0, 0.5, 0.0]
     """
 
-    kind = "one_minus_sqrt"
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": one_minus_sqrt(1.0, 0.0, 30)}
 
     def _weights(self, k: Any, r: Any, xp: Ops) -> tuple[Any, Any]:
         over = float(self.over)
@@ -782,7 +796,10 @@ class geometric(_Anneal):
     [1.0, 0.1, 0.01]
     """
 
-    kind = "geometric"
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": geometric(1.0, 0.01, 30)}
 
     def __post_init__(self) -> None:
         check_number(self, "start", lo=0.0, lo_open=True)

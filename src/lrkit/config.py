@@ -71,13 +71,26 @@ def load_file(path: str | Path) -> Any:
             except ImportError:
                 raise ConfigError(p.name, "reading YAML needs PyYAML: pip install "
                                   "'lrkit[yaml]'") from None
-            return yaml.safe_load(text)
+            return yaml.load(text, Loader=_yaml_loader(yaml))  # noqa: S506 - a SafeLoader
     except ConfigError:
         raise
     except Exception as e:  # each parser's own error type; its message has line and column
         msg = str(e).replace("\n", " ")
         raise ConfigError(p.name, f"not valid {suffix[1:].upper()}: {msg}") from None
     raise ConfigError(p.name, f"unknown file type {suffix!r}; use .json, .toml, .yaml or .yml")
+
+
+def _yaml_loader(yaml: Any) -> Any:
+    """PyYAML's SafeLoader, reading floats as YAML 1.2 does: YAML 1.1 takes ``1e-3`` (no dot)
+    for a string, which no user means."""
+    import re
+
+    class Loader(yaml.SafeLoader):  # type: ignore[misc]
+        pass
+
+    Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(
+        r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"), list("-+0123456789."))
+    return Loader
 
 
 def _from_document(data: Any, source: str) -> Schedule:
@@ -139,7 +152,13 @@ def _build(data: Any, source: str, path: str) -> Schedule:
                 raise ConfigError(_where(source, path),
                                   f"{kind}: missing required key {name!r}")
             continue
-        kwargs[name] = _convert(data[name], f.metadata.get("role"), source, f"{path}.{name}")
+        try:
+            kwargs[name] = f.role.from_data(
+                data[name], lambda v, p: _build(v, source, p), f"{path}.{name}")
+        except ConfigError as e:  # a role's own complaint about the shape of the data
+            if e.where.startswith(path):
+                raise ConfigError(_where(source, e.where), e.message) from None
+            raise
     try:
         return cls(**kwargs)
     except ScheduleError as e:
@@ -148,72 +167,16 @@ def _build(data: Any, source: str, path: str) -> Schedule:
         raise ConfigError(_where(source, path), f"{kind}: {e}") from None
 
 
-def _number(v: Any) -> Any:
-    # YAML 1.1 reads "1e-3" (no dot) as a string; take numeric strings as the numbers they are.
-    if isinstance(v, str):
-        try:
-            return float(v)
-        except ValueError:
-            return v
-    return v
-
-
-def _convert(v: Any, role: str | None, source: str, path: str) -> Any:
-    if role in ("value", "number"):
-        return _number(v)
-    if role == "values" and isinstance(v, list):
-        return [_number(x) for x in v]
-    if role == "schedule":
-        return _build(v, source, path)
-    if role == "schedules":
-        if not isinstance(v, list):
-            raise ConfigError(_where(source, path), f"must be a list of schedules, got {v!r}")
-        return [_build(x, source, f"{path}[{i}]") for i, x in enumerate(v)]
-    if role == "points" and isinstance(v, list):
-        return [(p[0], _number(p[1])) if isinstance(p, (list, tuple)) and len(p) == 2 else p
-                for p in v]
-    return v
-
-
 # --- JSON schema ------------------------------------------------------------------------------
 
-_TIME = {"oneOf": [{"type": "integer", "minimum": 0},
-                   {"type": "string", "pattern": r"^\s*[0-9.]"}]}
 _REF = {"$ref": "#/$defs/schedule"}
 
 
 def _field_schema(f: Field) -> dict[str, Any]:
-    role = f.metadata.get("role")
-    schema: dict[str, Any]
-    if role == "value":
-        schema = {"type": "number", "minimum": 0}
-    elif role == "number":
-        schema = {"type": "number"}
-    elif role == "values":
-        schema = {"type": "array", "items": {"type": "number", "minimum": 0}, "minItems": 2}
-    elif role == "time":
-        schema = dict(_TIME)
-    elif role == "times":
-        schema = {"type": "array", "items": _TIME, "minItems": 1}
-    elif role == "points":
-        schema = {"type": "array", "minItems": 1, "items": {
-            "type": "array", "prefixItems": [_TIME, {"type": "number", "minimum": 0}],
-            "minItems": 2, "maxItems": 2}}
-    elif role == "schedule":
-        schema = dict(_REF)
-    elif role == "schedules":
-        schema = {"type": "array", "items": _REF, "minItems": 1}
-    elif role == "choice":
-        schema = {"enum": list(f.metadata["choices"])}
-    elif role == "bool":
-        schema = {"type": "boolean"}
-    elif role == "int":
-        schema = {"type": "integer", "minimum": 0}
-    else:  # pragma: no cover - every field declares a role
-        raise AssertionError(f"field {f.name} has no role")
+    schema = f.role.schema()
     if f.default is None:
-        schema = {"oneOf": [schema, {"type": "null"}]}
-    elif f.default is not MISSING:
+        return {"oneOf": [schema, {"type": "null"}]}
+    if f.default is not MISSING:
         d = f.default
         schema["default"] = d if not (isinstance(d, float) and math.isinf(d)) else None
     return schema

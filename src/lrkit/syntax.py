@@ -24,7 +24,7 @@ import re
 from typing import Any, NoReturn
 
 from ._combine import Clip, PastEnd, Product, Scale, Skip, Stepped, Stretch, sequence, warmup
-from ._schedule import REGISTRY, Schedule
+from ._schedule import REGISTRY, Field, Schedule
 from ._shapes import _Anneal
 from ._time import _SUFFIX, _UNITS
 from .errors import ConfigError, ScheduleError
@@ -258,7 +258,6 @@ class _WarmupPrefix:
 
 # --- printing -----------------------------------------------------------------------------------
 
-_BARE_TIME = re.compile(r"^(?:\d+(?:\.\d*)?|\.\d+)[kKMBGT]?(?:%|[A-Za-z]+)$")
 
 
 def to_text(s: Schedule) -> str:
@@ -267,9 +266,10 @@ def to_text(s: Schedule) -> str:
             and not any(isinstance(c, sequence) and c.at is None for c in s.schedules):
         return " >> ".join(_operand(c) for c in s.schedules)
     if isinstance(s, warmup):
-        opts = [_word(s.over, "time")] + [f"{n}={_word(getattr(s, n), r)}"
-                                          for n, r in (("start", "value"), ("shape", "choice"))
-                                          if getattr(s, n) != _default(s, n)]
+        named = {f.name: f for f in s._fields}
+        opts = [_word(s.over, named["over"])] + [
+            f"{n}={_word(getattr(s, n), named[n])}" for n in ("start", "shape")
+            if getattr(s, n) != named[n].default]
         return f"warmup({', '.join(opts)}) >> {_operand(s.schedule, in_chain=True)}"
     if isinstance(s, Scale):
         return f"{_operand(s.schedule)} * {s.factor!r}"
@@ -282,36 +282,20 @@ def to_text(s: Schedule) -> str:
     if isinstance(s, _Anneal):
         parts.append(f"{s.start!r} -> {s.end!r}")
     for j, f in enumerate(fields):
-        v, role = getattr(s, f.name), f.metadata["role"]
+        v = getattr(s, f.name)
         if isinstance(s, _Anneal) and f.name in ("start", "end"):
             continue
         if method is None and j < s._positional or method is not None and s.kind != "clip":
-            parts.append(_word(v, role))
+            parts.append(_word(v, f))
         elif v != f.default:
-            parts.append(f"{f.name}={_word(v, role)}")
+            parts.append(f"{f.name}={_word(v, f)}")
     if method is not None:
         return f"{_operand(s.schedule)}.{method}({', '.join(parts)})"  # type: ignore[attr-defined]
     return f"{s.kind}({', '.join(parts)})"
 
 
-def _word(v: Any, role: str) -> str:
-    if isinstance(v, Schedule):
-        return to_text(v)
-    if role == "choice":
-        return str(v)
-    if role == "schedules":
-        return "[" + ", ".join(to_text(c) for c in v) + "]"
-    if role == "points":
-        return "[" + ", ".join(f"({_word(t, 'time')}, {y!r})" for t, y in v) + "]"
-    if role in ("times", "values"):
-        return "[" + ", ".join(_word(x, "time" if role == "times" else "value") for x in v) + "]"
-    if isinstance(v, str):
-        return v if _BARE_TIME.match(v) else repr(v)
-    return repr(v)
-
-
-def _default(s: Schedule, name: str) -> Any:
-    return next(f.default for f in s._fields if f.name == name)
+def _word(v: Any, f: Field) -> str:
+    return "None" if v is None else f.role.text(v, to_text)
 
 
 def _operand(s: Schedule, in_chain: bool = False) -> str:
