@@ -64,3 +64,43 @@ def test_restart_boundaries_are_exact_for_float_multipliers():
     for b in (0, 10, 40, 130, 400, 1210):
         assert s(b) == 1.0 and s(b - 1 if b else 0) <= 1.0
     assert s(39) == pytest.approx(1 / 30)
+
+
+C = lrkit.cosine(1.0, 0.1, 10)
+
+
+@pytest.mark.parametrize("wrapped,formula", [
+    # (c * 0.5) and c.stepped(1) used to hold where (c * constant(0.5)) continued
+    (C * 0.5, lambda k: 0.5 * C.past_end("continue")(k)),
+    (C * lrkit.constant(0.5), lambda k: 0.5 * C.past_end("continue")(k)),
+    (C.stepped(1), lambda k: C.past_end("continue")(k)),
+    (C.clip(max=0.8), lambda k: min(C.past_end("continue")(k), 0.8)),
+    (C.stretch(2.0), lambda k: C.past_end("continue")(k // 2) if k % 2 == 0 else None),
+    (C.skip(3), lambda k: C.past_end("continue")(k + 3)),
+    (lrkit.warmup(C, 5), lambda k: C.past_end("continue")(k - 5)),
+    (lrkit.constant(1.0, over=4) >> C, lambda k: C.past_end("continue")(k - 4)),
+    (lrkit.plateau(C), lambda k: C.past_end("continue")(k)),
+])
+def test_continue_means_the_same_through_every_combinator(wrapped, formula):
+    s = wrapped.past_end("continue")
+    for k in range(25, 60):  # past every end: PyTorch's periodic cosine rises again
+        if formula(k) is not None:
+            assert s(k) == pytest.approx(formula(k), rel=1e-12, abs=1e-15), k
+    assert any(s(k) != wrapped(k) for k in range(25, 60))
+
+
+def test_every_combinator_passes_continue_on():
+    # a registry-wide guard: wrapping a continued cosine in any unary combinator continues it
+    from lrkit._schedule import REGISTRY
+
+    c = lrkit.cosine(1.0, 0.0, 4)
+    for kind, cls in REGISTRY.items():
+        fields = cls._fields
+        if not fields or fields[0].metadata["role"] != "schedule" or kind == "past_end":
+            continue
+        required = [f for f in fields[1:] if f.default is lrkit._schedule.MISSING]
+        args = {"scale": [1.0], "stretch": [1.0], "stepped": [1], "skip": [1]}.get(kind, [])
+        if len(args) != len(required):
+            continue
+        s = cls(c, *args).past_end("continue")
+        assert s(6) > 0.4, (kind, s(6))  # the cosine at 6 of a 4-step decay is back at 0.5

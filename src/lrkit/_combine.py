@@ -91,25 +91,17 @@ class sequence(Schedule):
         last = self.schedules[-1].duration
         return None if last is None else self._starts[-1] + last
 
-    def _eval(self, k: Any, xp: Ops, cont: bool) -> Any:
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         starts, kids = self._starts, self.schedules
+        last = len(kids) - 1  # only the last child ends with the sequence
         if xp.scalar:
             i = bisect.bisect_right(starts, k) - 1
-            c = kids[i]
-            return c._cont(k - starts[i], xp) if cont and i == len(kids) - 1 \
-                else c._at(k - starts[i], xp)
-        out = kids[0]._at(k, xp)
+            return kids[i]._at(k - starts[i], xp, hold or i < last)
+        out = kids[0]._at(k, xp, hold or last > 0)
         for i in range(1, len(kids)):
             local = xp.maximum(xp.diff(k, starts[i]), 0)
-            v = kids[i]._cont(local, xp) if cont and i == len(kids) - 1 else kids[i]._at(local, xp)
-            out = xp.where(xp.ge(k, starts[i]), v, out)
+            out = xp.where(xp.ge(k, starts[i]), kids[i]._at(local, xp, hold or i < last), out)
         return out
-
-    def _f(self, k: Any, xp: Ops) -> Any:
-        return self._eval(k, xp, False)
-
-    def _cont(self, k: Any, xp: Ops) -> Any:
-        return self._eval(k, xp, True)
 
     def __repr__(self) -> str:
         nested = any(isinstance(c, sequence) and c.at is None for c in self.schedules)
@@ -197,21 +189,13 @@ class warmup(Schedule):
             return s0 * xp.power(t / s0, k / w)
         return s0
 
-    def _eval(self, k: Any, xp: Ops, cont: bool) -> Any:
-        w = float(self.over)
-        after = self.schedule._cont if cont else self.schedule._at
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        after = self.schedule
         if xp.scalar:
-            return self._ramp(k, xp) if k < w else after(k - self.over, xp)
-        return xp.where(xp.ge(k, w), after(xp.maximum(xp.diff(k, self.over), 0), xp),
+            return self._ramp(k, xp) if k < self.over else after._at(k - self.over, xp, hold)
+        return xp.where(xp.ge(k, self.over),
+                        after._at(xp.maximum(xp.diff(k, self.over), 0), xp, hold),
                         self._ramp(xp.top(k, self.over), xp))
-
-    def _f(self, k: Any, xp: Ops) -> Any:
-        if xp.scalar:  # the hot path of s(k), spelled out
-            return self._ramp(k, xp) if k < self.over else self.schedule._at(k - self.over, xp)
-        return self._eval(k, xp, False)
-
-    def _cont(self, k: Any, xp: Ops) -> Any:
-        return self._eval(k, xp, True)
 
 
 @register
@@ -286,7 +270,7 @@ class restarts(Schedule):
         s = self.schedule
         start = getattr(s, "start", None)
         start = start if isinstance(start, float) else s(0)
-        return start, float(s._at(float(s.duration), SCALAR))  # type: ignore[arg-type]
+        return start, float(s._at(s.duration, SCALAR))
 
     def _begin(self, i: Any, xp: Ops) -> Any:
         d, m = float(self.schedule.duration), self.period_mult  # type: ignore[arg-type]
@@ -297,7 +281,7 @@ class restarts(Schedule):
             return None
         return self._begin(float(self.limit), SCALAR)  # type: ignore[no-any-return]
 
-    def _f(self, k: Any, xp: Ops) -> Any:
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         d, m = self.schedule.duration, self.period_mult
         if m == 1.0:  # exact in integers: the cycle and the step inside it
             i, local = xp.floordiv(k, d), xp.mod(k, d)
@@ -388,8 +372,8 @@ class plateau(Schedule):
     def _span(self) -> int | float | None:
         return self.schedule.duration
 
-    def _f(self, k: Any, xp: Ops) -> Any:
-        return self.schedule._at(k, xp)
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        return self.schedule._at(k, xp, hold)
 
     def init(self) -> dict[str, Any]:
         """The state before any observation (plain data: JSON, pickle and torch.save safe)."""
@@ -436,11 +420,8 @@ class Scale(Schedule):
     def _span(self) -> int | float | None:
         return self.schedule.duration
 
-    def _f(self, k: Any, xp: Ops) -> Any:
-        return self.schedule._at(k, xp) * self.factor
-
-    def _cont(self, k: Any, xp: Ops) -> Any:
-        return self.schedule._cont(k, xp) * self.factor
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        return self.schedule._at(k, xp, hold) * self.factor
 
     def __repr__(self) -> str:
         return f"{_atom(self.schedule)} * {self.factor!r}"
@@ -467,8 +448,8 @@ class Product(Schedule):
         a, b = self.left.duration, self.right.duration
         return None if a is None or b is None else max(a, b)
 
-    def _f(self, k: Any, xp: Ops) -> Any:
-        return self.left._at(k, xp) * self.right._at(k, xp)
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        return self.left._at(k, xp, hold) * self.right._at(k, xp, hold)
 
     def __repr__(self) -> str:
         return f"{_atom(self.left)} * {_atom(self.right)}"
@@ -502,11 +483,8 @@ class Clip(Schedule):
             v = xp.maximum(v, self.min)
         return v if self.max is None else xp.minimum(v, self.max)
 
-    def _f(self, k: Any, xp: Ops) -> Any:
-        return self._clip(self.schedule._at(k, xp), xp)
-
-    def _cont(self, k: Any, xp: Ops) -> Any:
-        return self._clip(self.schedule._cont(k, xp), xp)
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        return self._clip(self.schedule._at(k, xp, hold), xp)
 
     def __repr__(self) -> str:
         opts = ", ".join(f"{n}={getattr(self, n)!r}" for n in ("min", "max")
@@ -531,11 +509,8 @@ class Stretch(Schedule):
 
         return None if d is None else float(Fraction(d) * Fraction(self.factor))
 
-    def _f(self, k: Any, xp: Ops) -> Any:
-        return self.schedule._at(xp.fl(k) / self.factor, xp)
-
-    def _cont(self, k: Any, xp: Ops) -> Any:
-        return self.schedule._cont(xp.fl(k) / self.factor, xp)
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        return self.schedule._at(xp.fl(k) / self.factor, xp, hold)
 
     def __post_init__(self) -> None:
         if self.factor < MIN_STEPS:
@@ -565,8 +540,8 @@ class Stepped(Schedule):
         d, e = self.schedule.duration, self.every
         return None if d is None else math.ceil(d / e) * e  # type: ignore[operator,return-value]
 
-    def _f(self, k: Any, xp: Ops) -> Any:
-        return self.schedule._at(xp.times(xp.idiv(k, self.every), self.every), xp)
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        return self.schedule._at(xp.times(xp.idiv(k, self.every), self.every), xp, hold)
 
     def __repr__(self) -> str:
         return f"{_atom(self.schedule)}.stepped({self.every!r})"
@@ -594,11 +569,8 @@ class Skip(Schedule):
         # k + steps, held at the last step an int64 counter has (no overflow past it)
         return xp.diff(xp.top(k, _LAST - self.steps), -self.steps)  # type: ignore[operator]
 
-    def _f(self, k: Any, xp: Ops) -> Any:
-        return self.schedule._at(self._shift(k, xp), xp)
-
-    def _cont(self, k: Any, xp: Ops) -> Any:
-        return self.schedule._cont(self._shift(k, xp), xp)
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        return self.schedule._at(self._shift(k, xp), xp, hold)
 
     def __repr__(self) -> str:
         return f"{_atom(self.schedule)}.skip({self.steps!r})"
@@ -626,15 +598,16 @@ class PastEnd(Schedule):
         if self.policy != "continue" or self.schedule._missing:
             return top
         # a continued formula is monotone or periodic past the end: its last step bounds it
-        last = float(self.schedule._cont(2**63 - 1, SCALAR))
+        last = float(self.schedule._at(2**63 - 1, SCALAR, hold=False))
         return max(top, last) if last == last else math.inf
 
     def _span(self) -> int | float | None:
         return None if self.policy == "continue" else self.schedule.duration
 
-    def _at(self, k: Any, xp: Ops) -> Any:
+    def _at(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        # The policy is this node's: an enclosing past_end does not change it.
         if self.policy == "continue":
-            v = self.schedule._cont(k, xp)
+            v = self.schedule._at(k, xp, hold=False)
             return xp.where(v > 0.0, v, 0.0)  # also maps NaN to 0
         d = self.schedule.duration
         if self.policy == "error" and d is not None and xp.name in ("scalar", "numpy"):

@@ -248,23 +248,21 @@ class Schedule:
 
     # -- the formula ---------------------------------------------------------------------------
 
-    def _f(self, k: Any, xp: Ops) -> Any:
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         raise NotImplementedError
 
     def _span(self) -> int | float | None:
         """Duration in steps of a bound schedule (None: infinite)."""
         return None
 
-    def _cont(self, k: Any, xp: Ops) -> Any:
-        """The formula continued past the end (``past_end("continue")``)."""
-        return self._f(k, xp)
-
-    def _at(self, k: Any, xp: Ops) -> Any:
-        """The value at local step ``k >= 0``, holding the last value past the end."""
+    def _at(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        """The value at local step ``k >= 0``. Past the end a finite schedule holds its last
+        value; with ``hold=False`` (asked by ``past_end("continue")``, passed by every
+        combinator to the children that end with it) the formula goes on."""
         d = self._duration
-        if d is not None:
+        if d is not None and hold:
             k = (k if k <= d else d) if xp.scalar else xp.top(k, d)
-        return self._f(k, xp)
+        return self._f(k, xp, hold)
 
     @cached_property
     def _duration(self) -> int | float | None:

@@ -57,7 +57,7 @@ class _Anneal(Schedule):
         """``(w_start, w_end)`` at step ``k`` with ``r = over - k`` steps left (floats)."""
         raise NotImplementedError
 
-    def _f(self, k: Any, xp: Ops) -> Any:
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         r = xp.fl(xp.diff(self.over, k))
         return _blend(self.start, self.end, *self._weights(xp.fl(k), r, xp))
 
@@ -85,7 +85,7 @@ def _decay_progress(k: Any, r: Any, over: float, k_decay: float,
     if k_decay == 1.0:
         return r / over, k / over
     p = xp.power(xp.minimum(k / over, 1.0), k_decay)
-    q = -xp.expm1(k_decay * xp.log1p(-xp.minimum(r / over, 1.0)))
+    q = -xp.expm1(k_decay * xp.log1p(-xp.minimum(xp.maximum(r / over, 0.0), 1.0)))
     return q, p
 
 
@@ -117,7 +117,7 @@ class constant(Schedule):
     def _bound(self) -> float:
         return self.value
 
-    def _f(self, k: Any, xp: Ops) -> Any:
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         return self.value
 
 
@@ -173,10 +173,12 @@ class cosine(_Anneal):
     def _examples(cls) -> dict[str, Schedule]:
         return {"": cosine(1.0, 0.1, 20), "k_decay": cosine(1.0, 0.1, 20, k_decay=2.0)}
 
-    def _cont(self, k: Any, xp: Ops) -> Any:
-        # Periodic past the end (PyTorch's CosineAnnealingLR): reduce k modulo 2·over first,
-        # in exact integer steps, so float32 keeps its precision at large k.
-        return self._f(xp.mod(k, 2 * self.over), xp)
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        if not hold:
+            # Periodic past the end (PyTorch's CosineAnnealingLR): reduce k modulo 2·over
+            # first, in exact integer steps, so float32 keeps its precision at large k.
+            k = xp.mod(k, 2 * self.over)
+        return super()._f(k, xp)
 
     def _weights(self, k: Any, r: Any, xp: Ops) -> tuple[Any, Any]:
         over = float(self.over)
@@ -223,7 +225,7 @@ class polynomial(_Anneal):
     def _span(self) -> int | float | None:
         return None if self.cycle else self.over  # type: ignore[return-value]
 
-    def _f(self, k: Any, xp: Ops) -> Any:
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         if not self.cycle:
             return super()._f(k, xp)
         # Keras: the horizon is over·ceil(k/over), at least over (also at k = 0); the steps
@@ -285,7 +287,7 @@ class exponential(Schedule):
     def _bound(self) -> float:
         return self.start if self.rate <= 1 else self.end  # type: ignore[return-value]
 
-    def _f(self, k: Any, xp: Ops) -> Any:
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         e = xp.maximum(xp.diff(k, self.begin), 0)
         e = xp.floordiv(e, self.every) if self.staircase else xp.fl(e) / float(self.every)
         return _geometric(self.start, self.rate, e, self.end, xp)
@@ -350,7 +352,7 @@ class inverse_time(Schedule):
     def _bound(self) -> float:
         return self.start
 
-    def _f(self, k: Any, xp: Ops) -> Any:
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         if self.rate == 0.0:  # k / every may be inf for a tiny period: 0·inf is NaN
             return self.start
         p = xp.floordiv(k, self.every) if self.staircase else xp.fl(k) / float(self.every)
@@ -383,7 +385,7 @@ class inverse_sqrt(Schedule):
     def _bound(self) -> float:
         return self.start
 
-    def _f(self, k: Any, xp: Ops) -> Any:
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         return self.start / xp.sqrt(1.0 + xp.fl(k) / float(self.timescale))
 
 
@@ -419,7 +421,7 @@ class step(Schedule):
     def _bound(self) -> float:
         return self.start if self.factor <= 1 else self.end  # type: ignore[return-value]
 
-    def _f(self, k: Any, xp: Ops) -> Any:
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         return _geometric(self.start, self.factor, xp.floordiv(k, self.every), self.end, xp)
 
 
@@ -461,7 +463,7 @@ class multistep(Schedule):
     def _span(self) -> int | float | None:
         return self.at[-1]  # type: ignore[return-value]
 
-    def _f(self, k: Any, xp: Ops) -> Any:
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         if xp.scalar:
             n: Any = float(bisect.bisect_right(self.at, k))
         else:
@@ -508,7 +510,7 @@ class piecewise(Schedule):
     def _span(self) -> int | float | None:
         return self.at[-1]  # type: ignore[return-value]
 
-    def _f(self, k: Any, xp: Ops) -> Any:
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         if xp.scalar:
             return self.values[bisect.bisect_right(self.at, k)]
         if xp.name == "numpy":  # long tables (timm's per-update noise): one binary search
@@ -563,7 +565,7 @@ class interpolate(Schedule):
             return _blend(v0, v1, left / n, done / n)
         return _blend(v0, v1, *_cos_weights(done, left, n, xp))
 
-    def _f(self, k: Any, xp: Ops) -> Any:
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         pts = self.points
         if xp.scalar:
             i = bisect.bisect_right([t for t, _ in pts], k) - 1
@@ -651,7 +653,7 @@ class cyclic(Schedule):
     def _bound(self) -> float:
         return max(self.low, self.high)
 
-    def _f(self, k: Any, xp: Ops) -> Any:
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         up = self.up
         down = self.down if self.down is not None else self.up
         total = up + down  # type: ignore[operator]
@@ -741,7 +743,7 @@ class one_cycle(Schedule):
             return _blend(a, b, *_cos_weights(done, left, n, xp))
         return _blend(a, b, left / n, done / n)
 
-    def _f(self, k: Any, xp: Ops) -> Any:
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         init = self.peak / self.div_factor
         final = init / self.final_div_factor
         over = self.over
@@ -808,11 +810,11 @@ class geometric(_Anneal):
             raise fail(self.kind, "end", f"/ start ({self.start!r}) must be a finite ratio > 0",
                        self.end, "keep start and end within 1e308 of each other")
 
-    def _f(self, k: Any, xp: Ops) -> Any:
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        k = k if hold else xp.top(k, self.over)  # no meaningful continuation: it holds
         return self.start * xp.power(self.end / self.start, xp.fl(k) / float(self.over))
 
-    def _cont(self, k: Any, xp: Ops) -> Any:
-        return self._at(k, xp)  # a geometric ramp has no meaningful continuation: hold
+
 
 
 class _Values(tuple):  # type: ignore[type-arg]

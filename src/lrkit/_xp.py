@@ -92,7 +92,12 @@ class Ops:
     sin = staticmethod(math.sin)
     sqrt = staticmethod(math.sqrt)
     tanh = staticmethod(math.tanh)
-    expm1 = staticmethod(math.expm1)
+
+    def expm1(self, x: Any) -> Any:
+        try:
+            return math.expm1(x)
+        except OverflowError:
+            return math.inf
 
     def log(self, x: Any) -> Any:
         return math.log(x) if x > 0 else -math.inf
