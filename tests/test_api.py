@@ -36,7 +36,8 @@ def test_public_name_is_documented(name):
 
 
 # Transforms are reached through operators and Schedule's methods, shapes by their name.
-OPERATORS = {"scale": "s * x", "product": "s1 * s2"}
+OPERATORS = {"scale": "s * x", "product": "s1 * s2", "sum": "s + x", "difference": "s1 - s2",
+             "quotient": "s / x"}
 
 
 def spellings(kind):

@@ -77,6 +77,8 @@ def _draw_value(draw, f):
                     | st.sampled_from(TIMES))
     elif role == "schedule":
         pool = CHILDREN
+    elif role == "operand":  # (the schema takes any string as one-line text: not drawn here)
+        pool = NUMBERS + [c for c in CHILDREN if not isinstance(c, str)]
     elif role == "schedules":
         return draw(st.lists(st.sampled_from(CHILDREN[:2]), max_size=3)
                     | st.sampled_from(CHILDREN))
@@ -108,8 +110,12 @@ def _arguments_pass(cfg):
             continue
         v = cfg[f.name]
         role = f.metadata["role"]
+        if v is None and f.default is None:
+            continue
         try:
-            if role == "schedule":
+            if role == "operand" and isinstance(v, (int, float)) and not isinstance(v, bool):
+                f.check(cls.kind, v)
+            elif role in ("schedule", "operand"):
                 lrkit.from_config(v) if not isinstance(v, str) else lrkit.parse(v)
             elif role == "schedules":
                 if not isinstance(v, list) or not v:

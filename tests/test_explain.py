@@ -30,3 +30,27 @@ def test_run_shorter_and_longer_than_the_schedule():
     assert rows(long)[-1] == ("multistep [2]", 70, None, 0.025, 0.025)
     assert "70  100" in str(long)
     assert explain(lrkit.cosine(1.0, 0.0, 50), total_steps=80).phases[-1].kind == "hold"
+
+
+def test_real_valued_boundaries_start_at_the_next_update():
+    # a position p takes effect at update ceil(p) (docs/concepts.md, "Real-valued time")
+    s = lrkit.constant(1.0, over=2.5) >> lrkit.linear(1.0, 0.0, 2)
+    assert rows(explain(s)) == [("constant", 0, 3, 1.0, 1.0), ("linear", 3, 5, 0.75, 0.25)]
+    # nested real positions add up before rounding: the cosine starts at 2.5 + 2.5 = 5, not
+    # at ceil(2.5) + ceil(2.5) = 6, and its phase ends with the schedule at ceil(5 + 9.5)
+    s = lrkit.constant(1.0, over=2.5) >> lrkit.warmup(lrkit.cosine(2.0, 0.0, 9.5), 2.5)
+    assert [p[:3] for p in rows(explain(s))] == [
+        ("constant", 0, 3), ("warmup (linear)", 3, 5), ("cosine", 5, 15)]
+    assert s(4) < 2.0
+    assert s(5) == 2.0 and s.duration == 14.5
+
+
+def test_warmup_inside_a_sequence_inside_a_sequence():
+    inner = lrkit.sequence([lrkit.linear(0.1, 0.2, 3),
+                            lrkit.warmup(lrkit.cosine(1.0, 0.0, 20), 5)], at=[2])
+    s = lrkit.sequence([lrkit.constant(0.5, over=4), inner, lrkit.constant(0.01)], at=[4, 30])
+    ex = explain(s)
+    assert [p[:3] for p in rows(ex)] == [
+        ("constant", 0, 4), ("linear", 4, 6), ("warmup (linear)", 6, 11),
+        ("cosine", 11, 30), ("constant", 30, None)]   # the linear and the cosine cut short
+    assert rows(ex)[2][3:] == (1 / 6, 5 / 6) and rows(ex)[3][3] == 1.0

@@ -72,3 +72,28 @@ def test_long_runs_are_sampled_but_boundaries_are_exact():
     s = lrkit.constant(0.1, over=5_000_000) >> lrkit.constant(0.2, over=1) >> \
         lrkit.constant(0.1)
     assert "LR001" not in [w.code for w in lrkit.lint(s, 10_000_000)]
+
+
+def test_partial_cycle_found_inside_combinators():
+    # the cycle the run ends in, however deep: 100 - 10 - 10 = 80 of 200 steps
+    s = lrkit.constant(0.01, over=10) >> lrkit.warmup(lrkit.one_cycle(0.1, 200), 10)
+    (w,) = [w for w in lrkit.lint(s, 100) if w.code == "LR008"]
+    assert w.message == ("the run of 100 steps completes 0.40 one_cycle cycles: it ends 40% "
+                         "into cycle 1.")
+    fits = lrkit.constant(0.01, over=10) >> lrkit.warmup(lrkit.one_cycle(0.1, 80), 10)
+    assert "LR008" not in [w.code for w in lrkit.lint(fits, 100)]
+
+
+def test_no_partial_cycle_outside_the_cycles():
+    shrinking = lrkit.restarts(C(0.1, 0.0, 10), period_mult=0.5, limit=3)  # 17.5 steps in all
+    assert [w.code for w in lrkit.lint(shrinking, 100)] == ["LR003"]  # used to raise
+    late = lrkit.constant(0.01, over=50) >> lrkit.restarts(C(0.1, 0.0, 30), period_mult=2.0)
+    assert "LR008" not in [w.code for w in lrkit.lint(late, 40)]  # the run ends before them
+
+
+def test_floored_difference_is_reported_with_its_steps():
+    # linear(1 -> 0, 4) - 0.5 is 0.5 - 0.25 k: below 0 from k = 3 on (k = 2 is exactly 0)
+    s = lrkit.linear(1.0, 0.0, 4) - 0.5
+    found = [w for w in lrkit.lint(s, 10) if w.code == "LR012"]
+    assert len(found) == 1 and "at 7 of the checked steps (from step 3 to 9" in found[0].message
+    assert not [w for w in lrkit.lint(lrkit.linear(1.0, 0.0, 4) + 0.5, 10) if w.code == "LR012"]

@@ -47,6 +47,7 @@ def field(f, child):
         "bool": st.booleans(),
         "int": st.integers(meta.get("lo", 0), meta.get("lo", 0) + 5),
         "schedule": child,
+        "operand": st.sampled_from(EXTREME_FLOATS) | child,
         "schedules": st.lists(child, min_size=1, max_size=3),
     }[role]
     return (st.none() | s) if f.default is None else s

@@ -20,7 +20,7 @@ from ._schedule import (
 )
 from ._shapes import _Anneal, _blend, _cos_weights, constant, cosine, cyclic, linear
 from ._time import MIN_STEPS, Binding, Time
-from ._xp import SCALAR, Ops
+from ._xp import SCALAR, Ops, namespace_for
 from .errors import ScheduleError, fail
 
 TYPE_CHECKING = False  # typing is imported by type checkers only: it costs ~5 ms
@@ -30,12 +30,22 @@ if TYPE_CHECKING:
 __all__ = ["plateau", "restarts", "sequence", "warmup"]
 
 
-def _atom(s: Schedule) -> str:
-    """repr of ``s`` safe as an operand of ``*``, ``>>`` or a method call."""
+def _atom(s: Any) -> str:
+    """repr of ``s`` (a schedule or a number) safe as an operand of an operator or a method."""
     text = repr(s)
-    if isinstance(s, (Scale, Product)) or (isinstance(s, sequence) and " >> " in text):
+    if isinstance(s, (Scale, Product, Sum, Difference, Quotient)) or \
+            (isinstance(s, sequence) and " >> " in text):
         return f"({text})"
     return text
+
+
+def _at(v: Any, k: Any, xp: Ops, hold: bool) -> Any:
+    """An operand's value at ``k``: a schedule's, or the number itself."""
+    return v if isinstance(v, float) else v._at(k, xp, hold)
+
+
+def _top(v: Any) -> float:
+    return v if isinstance(v, float) else v._top
 
 
 @register
@@ -90,6 +100,24 @@ class sequence(Schedule):
     def _span(self) -> int | float | None:
         last = self.schedules[-1].duration
         return None if last is None else self._starts[-1] + last
+
+    def _phases(self, offset: int | float) -> list[tuple[str, int, int | None]]:
+        """Each child's phases, cut at its segment's end; a ``hold`` where a child is shorter
+        than its segment."""
+        if len(self.schedules) == 1:
+            return super()._phases(offset)
+        out: list[tuple[str, int, int | None]] = []
+        ends = [*(math.ceil(offset + b) for b in self._starts[1:]), None]
+        for c, a, end in zip(self.schedules, self._starts, ends):
+            inner = [(k, st, en if en is not None and (end is None or en < end) else end)
+                     for k, st, en in c._phases(offset + a) if end is None or st < end]
+            if end is not None and inner and inner[-1][2] is not None and inner[-1][2] < end:
+                inner.append(("hold", inner[-1][2], end))
+            out += inner
+        return out
+
+    def _cycles(self, steps: int | float) -> tuple[str, float] | None:
+        return self.schedules[-1]._cycles(steps - self._starts[-1])
 
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         starts, kids = self._starts, self.schedules
@@ -175,6 +203,15 @@ class warmup(Schedule):
     def _span(self) -> int | float | None:
         d = self.schedule.duration
         return None if d is None else self.over + d  # type: ignore[operator]
+
+    def _phases(self, offset: int | float) -> list[tuple[str, int, int | None]]:
+        """The ramp, labelled ``warmup (<shape>)``, then the schedule's phases."""
+        after = offset + self.over  # type: ignore[operator]
+        return [(f"warmup ({self.shape})", math.ceil(offset), math.ceil(after)),
+                *self.schedule._phases(after)]
+
+    def _cycles(self, steps: int | float) -> tuple[str, float] | None:
+        return self.schedule._cycles(steps - self.over)  # type: ignore[operator]
 
     def _ramp(self, k: Any, xp: Ops) -> Any:
         (s0, t), w = self._ends, float(self.over)
@@ -280,6 +317,13 @@ class restarts(Schedule):
         if self.limit is None:
             return None
         return self._begin(float(self.limit), SCALAR)  # type: ignore[no-any-return]
+
+    def _cycles(self, steps: int | float) -> tuple[str, float] | None:
+        if steps <= 0 or (self.limit is not None and steps >= self.duration):  # type: ignore
+            return None  # also keeps the logarithm's argument > 0
+        d, m = float(self.schedule.duration), self.period_mult  # type: ignore[arg-type]
+        done = steps / d if m == 1 else math.log(1 - steps / d * (1 - m)) / math.log(m)
+        return self.kind, done
 
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         d, m = self.schedule.duration, self.period_mult
@@ -455,36 +499,133 @@ class Product(Schedule):
         return f"{_atom(self.left)} * {_atom(self.right)}"
 
 
+class _Arithmetic(Schedule):
+    """``left <op> right`` step by step, each a number or a schedule (at least one); finite
+    when every schedule in it is, lasting the longest."""
+
+    left: Schedule | float = arg("operand")
+    right: Schedule | float = arg("operand")
+    _op = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.left, float) and isinstance(self.right, float):
+            raise fail(self.kind, "left", "or 'right' must be a schedule (two numbers make a "
+                       "number)", self.left, f"write lrkit.constant({self.left!r}) for one")
+
+    def _span(self) -> int | float | None:
+        ds = [c.duration for c in self.children()]
+        return None if None in ds else max(ds)  # type: ignore[type-var]
+
+    def __repr__(self) -> str:
+        return f"{_atom(self.left)} {self._op} {_atom(self.right)}"
+
+
 @register
-class Clip(Schedule):
-    """``schedule.clip(min, max)``: values clipped to ``[min, max]``."""
+class Sum(_Arithmetic):
+    """``left + right``: a schedule plus a number or another schedule (DeepSpeed's and timm's
+    offsets, a floor under a decay: ``cosine(0.1, 0.0, 1000) + 1e-5``)."""
+
+    _op = "+"
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": cosine(1.0, 0.1, 20) + linear(0.0, 0.3, 30),
+                "number": 0.25 + cosine(1.0, 0.1, 20)}
+
+    def _bound(self) -> float:
+        return _top(self.left) + _top(self.right)
+
+    def _bound_text(self) -> str:
+        return f"the largest values' sum {_top(self.left)!r} + {_top(self.right)!r}"
+
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        return _at(self.left, k, xp, hold) + _at(self.right, k, xp, hold)
+
+
+@register
+class Difference(_Arithmetic):
+    """``left - right``, floored at 0: a value is never negative (``lint`` reports the steps
+    where the floor acts). ``1 - s`` is the EMA decay of a momentum schedule ``s``."""
+
+    _op = "-"
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": cosine(1.0, 0.1, 20) - linear(0.0, 0.5, 30),
+                "number": 1.0 - cosine(0.9, 0.1, 20)}
+
+    def _bound(self) -> float:
+        return _top(self.left)
+
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        return xp.maximum(_at(self.left, k, xp, hold) - _at(self.right, k, xp, hold), 0.0)
+
+    def _floored(self, steps: Any) -> Any:
+        ops = namespace_for(steps).using("float64")
+        raw = _at(self.left, steps, ops, True) - _at(self.right, steps, ops, True)
+        return steps[raw < 0]
+
+
+@register
+class Quotient(Schedule):
+    """``schedule / divisor`` for a number ``divisor > 0`` (exactly ``s(k) / divisor``, which
+    ``s * (1 / divisor)`` is not in the last bit)."""
 
     schedule: Schedule = arg("schedule")
-    min: float | None = arg("value", default=None)
-    max: float | None = arg("value", default=None)
+    divisor: float = arg("number", lo=0.0, lo_open=True)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": cosine(1.0, 0.1, 20) / 3.0}
+
+    def _bound(self) -> float:
+        return self.schedule._top / self.divisor
+
+    def _bound_text(self) -> str:
+        return f"the schedule's largest value {self.schedule._top!r} / {self.divisor!r}"
+
+    def _span(self) -> int | float | None:
+        return self.schedule.duration
+
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        return self.schedule._at(k, xp, hold) / self.divisor
+
+    def __repr__(self) -> str:
+        return f"{_atom(self.schedule)} / {self.divisor!r}"
+
+
+@register
+class Clip(Schedule):
+    """``schedule.clip(min, max)``: values clipped to ``[min, max]``, each bound a number or a
+    schedule (optional)."""
+
+    schedule: Schedule = arg("schedule")
+    min: Schedule | float | None = arg("operand", default=None)
+    max: Schedule | float | None = arg("operand", default=None)
 
     @classmethod
     def _examples(cls) -> dict[str, Schedule]:
         return {"": cosine(1.0, 0.1, 20).clip(min=0.4, max=0.8)}
 
     def _bound(self) -> float:
-        top = self.schedule._top if self.max is None else min(self.schedule._top, self.max)
-        return max(top, self.min or 0.0)
+        top = self.schedule._top if self.max is None else min(self.schedule._top,
+                                                               _top(self.max))
+        return max(top, 0.0 if self.min is None else _top(self.min))
 
     def __post_init__(self) -> None:
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise fail(self.kind, "min", f"must be <= max ({self.max!r})", self.min)
+        lo, hi = self.min, self.max
+        if isinstance(lo, float) and isinstance(hi, float) and lo > hi:
+            raise fail(self.kind, "min", f"must be <= max ({hi!r})", lo)
 
     def _span(self) -> int | float | None:
-        return self.schedule.duration
-
-    def _clip(self, v: Any, xp: Ops) -> Any:
-        if self.min is not None:
-            v = xp.maximum(v, self.min)
-        return v if self.max is None else xp.minimum(v, self.max)
+        ds = [c.duration for c in self.children()]
+        return None if None in ds else max(ds)  # type: ignore[type-var]
 
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
-        return self._clip(self.schedule._at(k, xp, hold), xp)
+        v = self.schedule._at(k, xp, hold)
+        if self.min is not None:  # the lower bound first: max wins where they cross
+            v = xp.maximum(v, _at(self.min, k, xp, hold))
+        return v if self.max is None else xp.minimum(v, _at(self.max, k, xp, hold))
 
     def __repr__(self) -> str:
         opts = ", ".join(f"{n}={getattr(self, n)!r}" for n in ("min", "max")
@@ -603,6 +744,9 @@ class PastEnd(Schedule):
 
     def _span(self) -> int | float | None:
         return None if self.policy == "continue" else self.schedule.duration
+
+    def _continues(self) -> bool:
+        return self.policy == "continue"
 
     def _at(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         # The policy is this node's: an enclosing past_end does not change it.

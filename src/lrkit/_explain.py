@@ -9,9 +9,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ._combine import sequence, warmup
 from ._schedule import Schedule
-from ._shapes import multistep, piecewise
 
 __all__ = ["Explanation", "Phase", "explain"]
 
@@ -89,34 +87,6 @@ class Explanation:
                 {"step": self.final[0], "value": self.final[1]}}
 
 
-def _leaves(s: Schedule, offset: int) -> list[tuple[str, int, int | None]]:
-    """(label, start, end) of the phases of ``s`` placed at ``offset``."""
-    if isinstance(s, warmup):
-        w = math.ceil(s.over)  # type: ignore[arg-type]  # a phase starts at an update
-        rest = _leaves(s.schedule, offset + w)
-        return [(f"warmup ({s.shape})", offset, offset + w)] + rest
-    if isinstance(s, sequence) and len(s.schedules) > 1:
-        out: list[tuple[str, int, int | None]] = []
-        starts: list[int | None] = [math.ceil(b) for b in s._starts] + [None]
-        for c, a, b in zip(s.schedules, starts, starts[1:]):
-            inner = _leaves(c, offset + int(a))  # type: ignore[arg-type]
-            end = None if b is None else offset + b
-            # A child is cut at its segment's end, and holds when shorter.
-            inner = [(k, st, en if en is not None and (end is None or en < end) else end)
-                     for k, st, en in inner if end is None or st < end]
-            if end is not None and inner and inner[-1][2] is not None and inner[-1][2] < end:
-                inner.append(("hold", inner[-1][2], end))
-            out += inner
-        return out
-    if isinstance(s, (piecewise, multistep)):
-        bounds = [0] + sorted(set(math.ceil(b) for b in s.at if b > 0))  # type: ignore
-        ends: list[int | None] = [*bounds[1:], None]
-        return [(f"{s.kind} [{i}]", offset + a, None if b is None else offset + b)
-                for i, (a, b) in enumerate(zip(bounds, ends))]
-    d = s.duration
-    return [(s.kind, offset, None if d is None else offset + math.ceil(d))]
-
-
 def explain(s: Schedule, total_steps: int | None = None,
             steps_per_epoch: float | None = None) -> Explanation:
     """The phase table of ``s`` (bound first with the given quantities, when any).
@@ -131,7 +101,7 @@ def explain(s: Schedule, total_steps: int | None = None,
     if total_steps is not None or steps_per_epoch is not None:
         s = s.bind(steps_per_epoch=steps_per_epoch, total_steps=total_steps)
     spans = []
-    for label, start, end in _leaves(s, 0):
+    for label, start, end in s._phases(0):  # each class lists its own (Schedule._phases)
         if total_steps is not None and start >= total_steps:
             break  # the run ends before this phase begins
         spans.append((label, start, end))

@@ -353,8 +353,39 @@ class Schedules(ScheduleRole):
         return "[" + ", ".join(to_text(c) for c in v) + "]"
 
 
+class Operand(ScheduleRole):
+    """A value or a schedule: an operand of ``+``, ``-`` or ``clip``."""
+
+    name = "operand"
+
+    def check(self, owner: str, arg: str, v: Any) -> Any:
+        from ._schedule import Schedule
+
+        if isinstance(v, Schedule):
+            return v
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise fail(owner, arg, "must be a number or an lrkit schedule", v)
+        return Value().check(owner, arg, v)
+
+    def bind(self, v: Any, b: Binding, owner: str, arg: str) -> Any:
+        return v if isinstance(v, float) else v._bind(b)
+
+    def children(self, v: Any) -> tuple[Any, ...]:
+        return () if isinstance(v, float) else (v,)
+
+    def from_data(self, v: Any, build: Callable[[Any, str], Any], path: str) -> Any:
+        return build(v, path) if isinstance(v, (dict, str)) else v
+
+    def schema(self) -> dict[str, Any]:
+        return {"anyOf": [Value().schema(), dict(_REF)]}
+
+    def text(self, v: Any, to_text: Callable[[Any], str]) -> str:
+        return repr(v) if isinstance(v, float) else to_text(v)
+
+
 ROLES: dict[str, type[Role]] = {r.name: r for r in (
-    Number, Value, Values, Choice, Bool, Int, TimeRole, Times, Points, ScheduleRole, Schedules)}
+    Number, Value, Values, Choice, Bool, Int, TimeRole, Times, Points, ScheduleRole, Schedules,
+    Operand)}
 
 
 def check_sorted(owner: str, arg: str, values: tuple[Time, ...], *, strict: bool) -> None:

@@ -12,10 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ._combine import PastEnd, restarts, sequence, warmup
 from ._explain import explain
 from ._schedule import Schedule
-from ._shapes import one_cycle
 from .errors import ScheduleError
 
 __all__ = ["CODES", "LintWarning", "lint"]
@@ -32,6 +30,7 @@ CODES = {
     "LR009": "drifting-epochs",
     "LR010": "out-of-range",
     "LR011": "non-finite",
+    "LR012": "floored-difference",
 }
 
 
@@ -105,6 +104,12 @@ def lint(s: Schedule, total_steps: int, steps_per_epoch: float | None = None, *,
         out += _ends(b, total_steps, hold)
     else:
         out += [w for w in _ends(b, total_steps, hold) if w.code != "LR003"]
+    for node in _walk(b):
+        hit = node._floored(steps)
+        if hit is not None and len(hit):
+            w("LR012", f"'{node}' is below 0 at {len(hit)} of the checked steps (from step "
+              f"{int(hit[0])} to {int(hit[-1])} of its own time), where it is floored at 0.",
+              "check the operands: subtracting a larger schedule gives 0, not a negative value.")
     if _has_continue(b):
         k_min = int(np.argmin(v))
         later = v[k_min:]
@@ -129,6 +134,16 @@ class _Warn:
 
     def __call__(self, code: str, message: str, fix: str) -> None:
         self.out.append(LintWarning(code, message, fix))
+
+
+def _walk(s: Schedule) -> list[Schedule]:
+    """Every node of ``s``, iteratively."""
+    out, todo = [], [s]
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        todo += node.children()
+    return out
 
 
 def _grid(total: int, bounds: list[int]) -> Any:
@@ -180,35 +195,16 @@ def _ends(s: Schedule, total: int, hold: float) -> list[LintWarning]:
 
 
 def _has_continue(s: Schedule) -> bool:
-    if isinstance(s, PastEnd) and s.policy == "continue":
-        return True
-    return any(_has_continue(c) for f in s._fields
-               for c in _children(getattr(s, f.name)))
-
-
-def _children(v: Any) -> list[Schedule]:
-    return [c for c in (v if isinstance(v, tuple) else (v,)) if isinstance(c, Schedule)]
+    return s._continues() or any(_has_continue(c) for c in s.children())
 
 
 def _cycles(s: Schedule, total: int) -> list[LintWarning]:
-    offset = 0
-    if isinstance(s, warmup):
-        offset, s = s.over, s.schedule  # type: ignore[assignment]
-    elif isinstance(s, sequence) and len(s.schedules) > 1:
-        offset, s = s._starts[-1], s.schedules[-1]  # type: ignore[assignment]
-    n = total - offset
-    if isinstance(s, one_cycle):
-        done = n / s.over  # type: ignore[operator]
-    elif isinstance(s, restarts):
-        d, m = float(s.schedule.duration), s.period_mult  # type: ignore[arg-type]
-        done = n / d if m == 1 else math.log(1 - n / d * (1 - m)) / math.log(m)
-        if s.limit is not None and done >= s.limit:
-            return []
-    else:
+    found = s._cycles(total)  # the cycles of the schedule the run ends in, if any
+    if found is None:
         return []
+    kind, done = found
     part = done - math.floor(done)
     if 0.05 < part < 0.95 or done < 0.95:
-        kind = s.kind
         return [LintWarning(
             "LR008", f"the run of {total} steps completes {done:.2f} {kind} cycles: it ends "
             f"{100 * part:.0f}% into cycle {math.floor(done) + 1}.",

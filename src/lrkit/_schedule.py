@@ -285,6 +285,32 @@ class Schedule:
         """
         return self._duration
 
+    # -- presentation hooks (explain, lint): a default here, overridden where a class differs --
+
+    def _phases(self, offset: int | float) -> list[tuple[str, int, int | None]]:
+        """The phases of this bound schedule when it starts at the real position ``offset``:
+        ``(label, first update, end update)``, the end exclusive and ``None`` for a phase that
+        never ends. A phase at position ``p`` starts at update ``ceil(p)``. By default one
+        phase, labelled with the kind, spanning the whole schedule."""
+        d = self.duration
+        return [(self.kind, math.ceil(offset), None if d is None else math.ceil(offset + d))]
+
+    def _cycles(self, steps: int | float) -> tuple[str, float] | None:
+        """``(kind, n)``: a run of ``steps`` local steps completes ``n`` cycles of the cyclic
+        schedule this one ends with; ``None`` when it ends with no cycles, or the run ends
+        before the first cycle or after the last."""
+        return None
+
+    def _continues(self) -> bool:
+        """Whether this node itself evaluates its child past the end (``past_end("continue")``);
+        its children answer for themselves."""
+        return False
+
+    def _floored(self, steps: Any) -> Any:
+        """Where this node's own value is floored at 0 (a difference below 0), among ``steps``
+        of its own time; ``None`` for a node that never floors."""
+        return None
+
     # -- evaluation ----------------------------------------------------------------------------
 
     def __call__(self, k: int) -> float:
@@ -416,8 +442,37 @@ class Schedule:
 
     __rmul__ = __mul__
 
-    def clip(self, min: float | None = None, max: float | None = None) -> Schedule:  # noqa: A002
-        """Values clipped to ``[min, max]`` (either bound optional)."""
+    def __add__(self, other: Any) -> Schedule:
+        from ._combine import Sum
+
+        return Sum(self, other) if _operand(other) else NotImplemented
+
+    def __radd__(self, other: Any) -> Schedule:
+        from ._combine import Sum
+
+        return Sum(other, self) if _operand(other) else NotImplemented
+
+    def __sub__(self, other: Any) -> Schedule:
+        """``self - other``, floored at 0 (a value is never negative)."""
+        from ._combine import Difference
+
+        return Difference(self, other) if _operand(other) else NotImplemented
+
+    def __rsub__(self, other: Any) -> Schedule:
+        from ._combine import Difference
+
+        return Difference(other, self) if _operand(other) else NotImplemented
+
+    def __truediv__(self, other: Any) -> Schedule:
+        from ._combine import Quotient
+
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return Quotient(self, other)
+        return NotImplemented
+
+    def clip(self, min: Schedule | float | None = None,  # noqa: A002
+             max: Schedule | float | None = None) -> Schedule:  # noqa: A002
+        """Values clipped to ``[min, max]``: numbers or schedules, either optional."""
         from ._combine import Clip
 
         return Clip(self, min, max)
@@ -491,6 +546,10 @@ class Schedule:
         # Rebuild through the constructor: checks and normalization run again, caches do not
         # travel, and the pickle holds only the arguments.
         return (_rebuild, (type(self), {f.name: getattr(self, f.name) for f in self._fields}))
+
+
+def _operand(v: Any) -> bool:
+    return isinstance(v, Schedule) or isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _rebuild(cls: type[Schedule], kwargs: dict[str, Any]) -> Schedule:

@@ -425,6 +425,13 @@ class step(Schedule):
         return _geometric(self.start, self.factor, xp.floordiv(k, self.every), self.end, xp)
 
 
+def _stages(s: multistep | piecewise, offset: int | float) -> list[tuple[str, int, int | None]]:
+    """The phases of a staircase placed at ``offset``: ``(f"{kind} [i]", first update, end
+    update)``, one per distinct update a boundary takes effect at (the last one never ends)."""
+    starts = sorted({math.ceil(offset + b) for b in (0, *s.at)})  # type: ignore[operator]
+    return [(f"{s.kind} [{i}]", a, b) for i, (a, b) in enumerate(zip(starts, [*starts[1:], None]))]
+
+
 @register
 class multistep(Schedule):
     """``start`` times ``factor`` once per milestone reached (PyTorch ``MultiStepLR``).
@@ -462,6 +469,9 @@ class multistep(Schedule):
 
     def _span(self) -> int | float | None:
         return self.at[-1]  # type: ignore[return-value]
+
+    def _phases(self, offset: int | float) -> list[tuple[str, int, int | None]]:
+        return _stages(self, offset)
 
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         if xp.scalar:
@@ -509,6 +519,9 @@ class piecewise(Schedule):
 
     def _span(self) -> int | float | None:
         return self.at[-1]  # type: ignore[return-value]
+
+    def _phases(self, offset: int | float) -> list[tuple[str, int, int | None]]:
+        return _stages(self, offset)
 
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         if xp.scalar:
@@ -729,6 +742,9 @@ class one_cycle(Schedule):
 
     def _span(self) -> int | float | None:
         return self.over  # type: ignore[return-value]
+
+    def _cycles(self, steps: int | float) -> tuple[str, float] | None:
+        return (self.kind, steps / self.over) if steps > 0 else None  # type: ignore[operator]
 
     def _phase(self, a: float, b: float, k0: Any, k1: Any, k: Any, xp: Ops,
                last: bool = False) -> Any:

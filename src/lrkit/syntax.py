@@ -2,8 +2,9 @@
 
 Grammar (informally; ``docs/syntax.md`` has examples)::
 
-    chain    := product (">>" product)*          a >> b: one after the other
-    product  := postfix ("*" postfix)*           s * 0.5, s1 * s2
+    chain    := sum (">>" sum)*                  a >> b: one after the other
+    sum      := product (("+" | "-") product)*   s + 1e-5, 1 - s, s1 - s2 (floored at 0)
+    product  := postfix (("*" | "/") postfix)*   s * 0.5, s1 * s2, s / 3
     postfix  := atom ("." method "(" args ")")*  .clip(min=…), .stretch(2), .stepped(1ep),
                                                  .skip(5), .past_end(continue)
     atom     := kind "(" args ")" | "(" chain ")" | number
@@ -23,7 +24,20 @@ from __future__ import annotations
 import re
 from typing import Any, NoReturn
 
-from ._combine import Clip, PastEnd, Product, Scale, Skip, Stepped, Stretch, sequence, warmup
+from ._combine import (
+    Clip,
+    Difference,
+    PastEnd,
+    Product,
+    Quotient,
+    Scale,
+    Skip,
+    Stepped,
+    Stretch,
+    Sum,
+    sequence,
+    warmup,
+)
 from ._schedule import REGISTRY, Field, Schedule
 from ._shapes import _Anneal
 from ._time import _SUFFIX, _UNITS
@@ -38,9 +52,10 @@ _TOKEN = re.compile(rf"""
             (?:%|(?:{_UNIT_WORDS})\b))
   | (?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?[kKMBGT]?)
   | (?P<str>'[^']*'|"[^"]*")
-  | (?P<op>->|>>|[()\[\],=*.\-+])
+  | (?P<op>->|>>|[()\[\],=*/.\-+])
   | (?P<word>[A-Za-z_][A-Za-z_0-9]*)
 """, re.VERBOSE)
+_OPERATORS = ("scale", "product", "sum", "difference", "quotient")  # written with + - * /
 _METHODS = {"clip": Clip, "stretch": Stretch, "stepped": Stepped, "skip": Skip,
             "past_end": PastEnd}
 
@@ -107,13 +122,13 @@ class _Parser:
 
     def chain(self) -> Any:
         start = self.peek()
-        first = self.product()
+        first = self.sum()
         if not self.at(">>"):
             return first
         parts = [first]
         while self.at(">>"):
             self.take(">>")
-            parts.append(self.product())
+            parts.append(self.sum())
         for j in reversed(range(len(parts))):  # warmup(5ep) >> rest, innermost first
             part = parts[j]
             if isinstance(part, _WarmupPrefix):
@@ -127,16 +142,32 @@ class _Parser:
                 self.fail("'>>' joins schedules", start[2] if start else 0)
         return parts[0] if len(parts) == 1 else sequence(parts)
 
+    def sum(self) -> Any:
+        left = self.product()
+        while self.at("+") or self.at("-"):
+            op, pos = self.take()[1:]
+            right = self.product()
+            if not (isinstance(left, Schedule) or isinstance(right, Schedule)) \
+                    or not all(isinstance(x, (Schedule, int, float)) for x in (left, right)):
+                self.fail(f"'{op}' joins a schedule and a number or two schedules", pos)
+            left = self.build(Sum if op == "+" else Difference, [left, right], {}, pos)
+        return left
+
     def product(self) -> Any:
         left = self.postfix()
-        while self.at("*"):
-            pos = self.take("*")[2]
+        while self.at("*") or self.at("/"):
+            op, pos = self.take()[1:]
             right = self.postfix()
-            if isinstance(left, Schedule) and isinstance(right, Schedule):
+            number = (int, float)
+            if op == "/" and isinstance(left, Schedule) and isinstance(right, number):
+                left = self.build(Quotient, [left, right], {}, pos)
+            elif op == "/":
+                self.fail("'/' divides a schedule by a number", pos)
+            elif isinstance(left, Schedule) and isinstance(right, Schedule):
                 left = Product(left, right)
-            elif isinstance(left, Schedule) and isinstance(right, float):
+            elif isinstance(left, Schedule) and isinstance(right, number):
                 left = self.build(Scale, [left, right], {}, pos)
-            elif isinstance(right, Schedule) and isinstance(left, float):
+            elif isinstance(right, Schedule) and isinstance(left, number):
                 left = self.build(Scale, [right, left], {}, pos)
             else:
                 self.fail("'*' multiplies a schedule by a number or a schedule", pos)
@@ -161,7 +192,7 @@ class _Parser:
         kind, text, pos = t
         if kind == "word" and self.peek(1) is not None and self.peek(1)[1] == "(":  # type: ignore[index]
             self.i += 1
-            if text not in REGISTRY or text in ("scale", "product") or text in _METHODS:
+            if text not in REGISTRY or text in _OPERATORS or text in _METHODS:
                 import difflib
 
                 near = difflib.get_close_matches(text, sorted(REGISTRY), n=1)
@@ -273,8 +304,11 @@ def to_text(s: Schedule) -> str:
         return f"warmup({', '.join(opts)}) >> {_operand(s.schedule, in_chain=True)}"
     if isinstance(s, Scale):
         return f"{_operand(s.schedule)} * {s.factor!r}"
-    if isinstance(s, Product):
-        return f"{_operand(s.left)} * {_operand(s.right)}"
+    if isinstance(s, Quotient):
+        return f"{_operand(s.schedule)} / {s.divisor!r}"
+    if isinstance(s, (Product, Sum, Difference)):
+        op = {Product: "*", Sum: "+", Difference: "-"}[type(s)]
+        return f"{_operand(s.left)} {op} {_operand(s.right)}"
     parts, fields = [], list(s._fields)
     method = next((n for n, c in _METHODS.items() if c is type(s)), None)
     if method is not None:
@@ -298,9 +332,11 @@ def _word(v: Any, f: Field) -> str:
     return "None" if v is None else f.role.text(v, to_text)
 
 
-def _operand(s: Schedule, in_chain: bool = False) -> str:
+def _operand(s: Any, in_chain: bool = False) -> str:
+    if isinstance(s, float):
+        return repr(s)
     text = to_text(s)
     chained = isinstance(s, sequence) and " >> " in text
-    compound = isinstance(s, (Scale, Product)) or (chained and not in_chain) or \
-        (isinstance(s, warmup) and not in_chain)
+    compound = isinstance(s, (Scale, Product, Quotient, Sum, Difference)) or \
+        (chained and not in_chain) or (isinstance(s, warmup) and not in_chain)
     return f"({text})" if compound else text
