@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from . import _plateau
 from ._schedule import (
+    MAX_DEPTH,
     Schedule,
     _repr_value,
     arg,
@@ -86,6 +87,29 @@ class sequence(Schedule):
                     raise fail(self.kind, f"schedules[{i}]", "is infinite, so it never ends; "
                                "give the boundaries with at=[...]", c)
 
+    def _extended(self, kids: Sequence[Schedule]) -> sequence:
+        """``self >> kids``, built from this sequence's checked children and derived data, so
+        that a chain of n ``>>`` costs O(n) per link in C (tuple and list copies), not in
+        Python checks. Anything unusual goes through the constructor."""
+        if self._missing or self.schedules[-1].duration is None or \
+                not all(isinstance(c, Schedule) and not c._missing for c in kids) or \
+                any(c.duration is None for c in kids[:-1]):
+            return sequence([*self.schedules, *kids])
+        new = object.__new__(sequence)
+        d = new.__dict__
+        d.update(schedules=(*self.schedules, *kids), at=None, _missing=[])
+        d["_depth"] = max(self._depth, 1 + max(c._depth for c in kids))
+        if d["_depth"] > MAX_DEPTH:
+            return sequence([*self.schedules, *kids])  # the constructor says why
+        d["_top"] = max(self._top, *(c._top for c in kids))
+        starts = list(self._starts)
+        for c in (self.schedules[-1], *kids[:-1]):
+            b = starts[-1] + c.duration  # type: ignore[operator]
+            starts.append(int(b) if isinstance(b, float) and b.is_integer() else b)
+        d["_starts"] = starts
+        new._warm()
+        return new
+
     @cached_property
     def _starts(self) -> list[int | float]:
         """Where each child starts: ints when whole, so local steps stay exact integers."""
@@ -133,7 +157,8 @@ class sequence(Schedule):
 
     def __repr__(self) -> str:
         nested = any(isinstance(c, sequence) and c.at is None for c in self.schedules)
-        if self.at is None and len(self.schedules) > 1 and not nested:
+        # a >> b >> … reads best, but Python compiles a chain of n operators n levels deep
+        if self.at is None and 1 < len(self.schedules) <= 64 and not nested:
             return " >> ".join(_atom(c) for c in self.schedules)
         kids = "[" + ", ".join(repr(c) for c in self.schedules) + "]"
         return f"sequence({kids})" if self.at is None else \

@@ -31,7 +31,12 @@ else:
     def dataclass_transform(**kwargs):
         return lambda cls: cls
 
-__all__ = ["MAX_VALUE", "MISSING", "REGISTRY", "Field", "Schedule", "cached_property",
+# How deep schedules nest (a flat sequence of any length is one level): every walk over a tree
+# (evaluation, repr, ==, config, the one-line syntax, pickle) stays far from Python's
+# recursion limit, and eval(repr(s)) within its parser's nesting limit.
+MAX_DEPTH = 64
+
+__all__ = ["MAX_DEPTH", "MAX_VALUE", "MISSING", "REGISTRY", "Field", "Schedule", "cached_property",
            "examples", "register"]
 
 REGISTRY: dict[str, type[Schedule]] = {}
@@ -140,6 +145,8 @@ class Schedule:
     _fields: ClassVar[tuple[Field, ...]] = ()
     #: An upper bound of the values (``_bound``), set at construction.
     _top: float
+    #: 1 for a shape, 1 + the deepest child's for a combinator (at most ``MAX_DEPTH``).
+    _depth: int
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -180,6 +187,13 @@ class Schedule:
         for f in fields:  # each argument by its role, in order, quoting the user's value
             values[f.name] = f.check(self.kind, values[f.name])
         self.__dict__.update(values)
+        depth = 1 + max((c._depth for c in self.children()), default=0)
+        if depth > MAX_DEPTH:
+            raise ScheduleError(
+                f"{self.kind}: schedules nest at most {MAX_DEPTH} deep, this one {depth}; "
+                "a chain a >> b >> c is one flat sequence at any length: build long plans "
+                "as chains or lists, not as nested calls")
+        self.__dict__["_depth"] = depth
         self.__post_init__()
         top = self._bound()
         if not top < math.inf:
@@ -427,9 +441,10 @@ class Schedule:
 
         if not isinstance(other, Schedule):
             return NotImplemented
-        left = self.schedules if isinstance(self, sequence) and self.at is None else (self,)
         right = other.schedules if isinstance(other, sequence) and other.at is None else (other,)
-        return sequence([*left, *right])
+        if isinstance(self, sequence) and self.at is None:
+            return self._extended(right)  # a long chain grows in linear time
+        return sequence([self, *right])
 
     def __mul__(self, other: Any) -> Schedule:
         from ._combine import Product, Scale

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ._schedule import MISSING, REGISTRY, Field, Schedule
+from ._schedule import MAX_DEPTH, MISSING, REGISTRY, Field, Schedule
 from .errors import ConfigError, ScheduleError
 
 __all__ = ["from_config", "json_schema", "load_file"]
@@ -125,6 +125,8 @@ def _check_keys(data: Mapping[str, Any], allowed: tuple[str, ...], source: str,
 def _build(data: Any, source: str, path: str) -> Schedule:
     if isinstance(data, Schedule):
         return data
+    if path.count(".") > MAX_DEPTH + 1:  # also a mapping that contains itself
+        raise ConfigError(_where(source, path), f"schedules nest at most {MAX_DEPTH} deep")
     if isinstance(data, str):  # the one-line syntax, anywhere a schedule goes
         from .syntax import parse
 

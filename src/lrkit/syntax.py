@@ -22,6 +22,7 @@ is accepted too.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any, NoReturn
 
 from ._combine import (
@@ -38,7 +39,7 @@ from ._combine import (
     sequence,
     warmup,
 )
-from ._schedule import REGISTRY, Field, Schedule
+from ._schedule import MAX_DEPTH, REGISTRY, Field, Schedule
 from ._shapes import _Anneal
 from ._time import _SUFFIX, _UNITS
 from .errors import ConfigError, ScheduleError
@@ -55,6 +56,7 @@ _TOKEN = re.compile(rf"""
   | (?P<op>->|>>|[()\[\],=*/.\-+])
   | (?P<word>[A-Za-z_][A-Za-z_0-9]*)
 """, re.VERBOSE)
+_MAX_NESTING = 2 * MAX_DEPTH + 8  # a schedule's call and its operands' groups
 _OPERATORS = ("scale", "product", "sum", "difference", "quotient")  # written with + - * /
 _METHODS = {"clip": Clip, "stretch": Stretch, "stepped": Stepped, "skip": Skip,
             "past_end": PastEnd}
@@ -71,7 +73,12 @@ def parse(text: str) -> Schedule:
     if not isinstance(text, str):
         raise ConfigError("expression", f"must be a string, got {type(text).__name__}")
     p = _Parser(text)
-    s = p.chain()
+    limit = sys.getrecursionlimit()  # a descent of ~7 calls per bracket, MAX_NESTING deep
+    sys.setrecursionlimit(max(limit, 8 * _MAX_NESTING + 1000))
+    try:
+        s = p.chain()
+    finally:
+        sys.setrecursionlimit(limit)
     if p.peek() is not None:
         p.fail("expected '>>', '*' or the end of the expression")
     if not isinstance(s, Schedule):
@@ -93,6 +100,12 @@ class _Parser:
                 self.tokens.append((kind, m.group(), pos))
             pos = m.end()
         self.i = 0
+        depth = 0
+        for kind, text, at in self.tokens:  # brackets nest at most as deep as schedules may
+            depth += (text in "([") - (text in ")]") if kind == "op" else 0
+            if depth > _MAX_NESTING:
+                self.fail(f"brackets nest deeper than {_MAX_NESTING}; schedules nest at most "
+                          f"{MAX_DEPTH} deep", at)
 
     # -- tokens --------------------------------------------------------------------------------
 
