@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import importlib
 
-from ._combine import plateau, restarts, sequence, warmup
+from ._combine import plateau, restarts, warmup
 from ._recipes import scale_lr, wsd
-from ._schedule import Schedule
+from ._schedule import Schedule, sequence
 from ._shapes import (
     constant,
     cosine,

@@ -13,14 +13,16 @@ What does not live here: the formulas (``_shapes``, ``_combine``), file formats 
 
 from __future__ import annotations
 
+import bisect
 import math
 import operator
+from collections.abc import Sequence
 
 from ._fields import MAX_VALUE, ROLES, Number, Role
 from ._fields import check_sorted as _check_sorted
-from ._time import Binding, Time, needs
+from ._time import MIN_STEPS, Binding, Time, needs
 from ._xp import SCALAR, Ops, namespace_for
-from .errors import ScheduleError
+from .errors import ScheduleError, fail
 
 TYPE_CHECKING = False  # typing is imported by type checkers only: it costs ~5 ms
 if TYPE_CHECKING:
@@ -36,8 +38,8 @@ else:
 # recursion limit, and eval(repr(s)) within its parser's nesting limit.
 MAX_DEPTH = 64
 
-__all__ = ["MAX_DEPTH", "MAX_VALUE", "MISSING", "REGISTRY", "Field", "Schedule", "cached_property",
-           "examples", "register"]
+__all__ = ["MAX_DEPTH", "MAX_VALUE", "MISSING", "REGISTRY", "Field", "Schedule",
+           "cached_property", "examples", "register", "sequence"]
 
 REGISTRY: dict[str, type[Schedule]] = {}
 
@@ -437,8 +439,6 @@ class Schedule:
     # -- composition ---------------------------------------------------------------------------
 
     def __rshift__(self, other: Schedule) -> Schedule:
-        from ._combine import sequence
-
         if not isinstance(other, Schedule):
             return NotImplemented
         right = other.schedules if isinstance(other, sequence) and other.at is None else (other,)
@@ -447,8 +447,6 @@ class Schedule:
         return sequence([self, *right])
 
     def __mul__(self, other: Any) -> Schedule:
-        from ._combine import Product, Scale
-
         if isinstance(other, Schedule):
             return Product(self, other)
         if isinstance(other, (int, float)) and not isinstance(other, bool):
@@ -458,29 +456,19 @@ class Schedule:
     __rmul__ = __mul__
 
     def __add__(self, other: Any) -> Schedule:
-        from ._combine import Sum
-
-        return Sum(self, other) if _operand(other) else NotImplemented
+        return Sum(self, other) if _is_operand(other) else NotImplemented
 
     def __radd__(self, other: Any) -> Schedule:
-        from ._combine import Sum
-
-        return Sum(other, self) if _operand(other) else NotImplemented
+        return Sum(other, self) if _is_operand(other) else NotImplemented
 
     def __sub__(self, other: Any) -> Schedule:
         """``self - other``, floored at 0 (a value is never negative)."""
-        from ._combine import Difference
-
-        return Difference(self, other) if _operand(other) else NotImplemented
+        return Difference(self, other) if _is_operand(other) else NotImplemented
 
     def __rsub__(self, other: Any) -> Schedule:
-        from ._combine import Difference
-
-        return Difference(other, self) if _operand(other) else NotImplemented
+        return Difference(other, self) if _is_operand(other) else NotImplemented
 
     def __truediv__(self, other: Any) -> Schedule:
-        from ._combine import Quotient
-
         if isinstance(other, (int, float)) and not isinstance(other, bool):
             return Quotient(self, other)
         return NotImplemented
@@ -488,32 +476,22 @@ class Schedule:
     def clip(self, min: Schedule | float | None = None,  # noqa: A002
              max: Schedule | float | None = None) -> Schedule:  # noqa: A002
         """Values clipped to ``[min, max]``: numbers or schedules, either optional."""
-        from ._combine import Clip
-
         return Clip(self, min, max)
 
     def stretch(self, factor: float) -> Schedule:
         """The schedule slowed down by ``factor``: the value at ``k`` is ``s(k / factor)``."""
-        from ._combine import Stretch
-
         return Stretch(self, factor)
 
     def stepped(self, every: Time) -> Schedule:
         """Change only every ``every`` steps: ``value(k) = s(floor(k/every)·every)``."""
-        from ._combine import Stepped
-
         return Stepped(self, every)
 
     def skip(self, steps: Time) -> Schedule:
         """The schedule from step ``steps`` on: ``value(k) = s(k + steps)``."""
-        from ._combine import Skip
-
         return Skip(self, steps)
 
     def past_end(self, policy: str) -> Schedule:
         """What happens after the end: ``"hold"`` (default), ``"continue"`` or ``"error"``."""
-        from ._combine import PastEnd
-
         return PastEnd(self, policy)
 
     # -- data ----------------------------------------------------------------------------------
@@ -529,21 +507,51 @@ class Schedule:
             out[f.name] = _to_data(v)
         return out
 
+    # -- printing: one printer, two styles -----------------------------------------------------
+    # Python (repr, which evaluates back) or the one-line syntax (str, which lrkit.parse reads
+    # back). A kind that reads as an operator declares ``_op``, one that reads as a method
+    # ``_method``; the few that print otherwise (sequence, warmup, start -> end) override
+    # ``_print``.
+
+    #: The operator a kind reads as (``s * 0.5``, ``s1 + s2``): its two fields are the operands.
+    _op: ClassVar[str] = ""
+    #: The Schedule method a kind reads as (``s.clip(...)``): its first field is the receiver.
+    _method: ClassVar[str] = ""
+
     def __repr__(self) -> str:
-        args = []
-        for i, f in enumerate(self._fields):
-            v = getattr(self, f.name)
-            if i < self._positional:
-                args.append(_repr_value(v))
-            elif f.default is MISSING or v != f.default:
-                args.append(f"{f.name}={_repr_value(v)}")
-        return f"{self.kind}({', '.join(args)})"
+        return self._print(False)
 
     def __str__(self) -> str:
         """The one-line syntax: ``warmup(5ep) >> cosine(0.1 -> 1e-05, 95ep)``."""
-        from .syntax import to_text
+        return self._print(True)
 
-        return to_text(self)
+    def _print(self, text: bool) -> str:
+        fields, d = self._fields, self.__dict__
+        if self._op:
+            a, b = (d[f.name] for f in fields[:2])
+            return f"{_operand(a, text)} {self._op} {_operand(b, text)}"
+        if self._method:  # all arguments positional, but clip's optional bounds
+            args = self._args_text(fields[1:], text, 0 if self._method == "clip" else 9)
+            return f"{_operand(d[fields[0].name], text)}.{self._method}({', '.join(args)})"
+        return f"{self.kind}({', '.join(self._args_text(fields, text, self._positional))})"
+
+    def _args_text(self, fields: Any, text: bool, positional: int) -> list[str]:
+        """The arguments, the first ``positional`` ones bare, the others by name when they
+        differ from their default."""
+        out = []
+        for i, f in enumerate(fields):
+            v = self.__dict__[f.name]
+            word = ("None" if v is None else f.role.text(v, str)) if text else _repr_value(v)
+            if i < positional:
+                out.append(word)
+            elif f.default is MISSING or v != f.default:
+                out.append(f"{f.name}={word}")
+        return out
+
+    def _compound(self, text: bool, in_chain: bool) -> bool:
+        """Whether this schedule needs parentheses as an operand (or, ``in_chain``, as a link
+        of a ``>>`` chain)."""
+        return bool(self._op)
 
     def _repr_html_(self) -> str:
         """Jupyter: the plot and the phase table (needs a bound schedule)."""
@@ -563,12 +571,20 @@ class Schedule:
         return (_rebuild, (type(self), {f.name: getattr(self, f.name) for f in self._fields}))
 
 
-def _operand(v: Any) -> bool:
+def _is_operand(v: Any) -> bool:
     return isinstance(v, Schedule) or isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _rebuild(cls: type[Schedule], kwargs: dict[str, Any]) -> Schedule:
     return cls(**kwargs)
+
+
+def _operand(v: Any, text: bool, in_chain: bool = False) -> str:
+    """A number, or a schedule printed safe as an operand of an operator or a method."""
+    if not isinstance(v, Schedule):
+        return repr(v)
+    out = v._print(text)
+    return f"({out})" if v._compound(text, in_chain) else out
 
 
 def _repr_value(v: Any) -> str:
@@ -602,3 +618,481 @@ def _x64() -> bool:
     import jax
 
     return bool(getattr(jax.config, "jax_enable_x64", False))
+
+
+# --- the value algebra: what the operators and methods above return -------------------------
+# (their example instances use shapes, which import this module: the examples import them
+# when asked, for tests and docs)
+
+
+def _at(v: Any, k: Any, xp: Ops, hold: bool) -> Any:
+    """An operand's value at ``k``: a schedule's, or the number itself."""
+    return v if isinstance(v, float) else v._at(k, xp, hold)
+
+
+def _top(v: Any) -> float:
+    return v if isinstance(v, float) else v._top
+
+
+@register
+class sequence(Schedule):
+    """Children one after another, each on its own half-open segment, seeing its local step.
+
+    ``value(k) = schedules[i](k - b_i)`` for ``b_i <= k < b_{i+1}``, where ``b_0 = 0`` and the
+    boundaries ``b_1, …`` are ``at`` or, by default, the cumulative durations of the children
+    (all but the last must then be finite). The value at a boundary belongs to the next child;
+    a child shorter than its segment holds its last value. ``a >> b`` builds the same.
+
+    Args:
+      schedules: the children, in order.
+      at: optional boundaries (one fewer than children), strictly increasing, > 0.
+
+    >>> s = linear(0.0, 1.0, 2) >> constant(0.5)
+    >>> [s(k) for k in range(4)]
+    [0.0, 0.5, 0.5, 0.5]
+    """
+
+    schedules: Sequence[Schedule] = arg("schedules")
+    at: Sequence[Time] | None = arg("times", default=None, strict=True, allow_empty=True)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+
+        return {"": sequence([linear(0.1, 1.0, 6), cosine(1.0, 0.1, 20), constant(0.1)],
+                             at=[6, 30])}
+
+    def __post_init__(self) -> None:
+        kids = self.schedules
+        if self.at is not None:
+            if len(self.at) != len(kids) - 1:
+                raise fail(self.kind, "at", f"must hold len(schedules) - 1 = {len(kids) - 1} "
+                           "boundaries", list(self.at), "one boundary between each two children")
+        elif not any(c._missing for c in kids):
+            for i, c in enumerate(kids[:-1]):
+                if c.duration is None:
+                    raise fail(self.kind, f"schedules[{i}]", "is infinite, so it never ends; "
+                               "give the boundaries with at=[...]", c)
+
+    def _extended(self, kids: Sequence[Schedule]) -> sequence:
+        """``self >> kids``, built from this sequence's checked children and derived data, so
+        that a chain of n ``>>`` costs O(n) per link in C (tuple and list copies), not in
+        Python checks. Anything unusual goes through the constructor."""
+        if self._missing or self.schedules[-1].duration is None or \
+                not all(isinstance(c, Schedule) and not c._missing for c in kids) or \
+                any(c.duration is None for c in kids[:-1]):
+            return sequence([*self.schedules, *kids])
+        new = object.__new__(sequence)
+        d = new.__dict__
+        d.update(schedules=(*self.schedules, *kids), at=None, _missing=[])
+        d["_depth"] = max(self._depth, 1 + max(c._depth for c in kids))
+        if d["_depth"] > MAX_DEPTH:
+            return sequence([*self.schedules, *kids])  # the constructor says why
+        d["_top"] = max(self._top, *(c._top for c in kids))
+        starts = list(self._starts)
+        for c in (self.schedules[-1], *kids[:-1]):
+            b = starts[-1] + c.duration  # type: ignore[operator]
+            starts.append(int(b) if isinstance(b, float) and b.is_integer() else b)
+        d["_starts"] = starts
+        new._warm()
+        return new
+
+    @cached_property
+    def _starts(self) -> list[int | float]:
+        """Where each child starts: ints when whole, so local steps stay exact integers."""
+        if self.at is not None:
+            return [0, *self.at]  # type: ignore[list-item]
+        out: list[int | float] = [0]
+        for c in self.schedules[:-1]:
+            b = out[-1] + c.duration  # type: ignore[operator]
+            out.append(int(b) if isinstance(b, float) and b.is_integer() else b)
+        return out
+
+    def _span(self) -> int | float | None:
+        last = self.schedules[-1].duration
+        return None if last is None else self._starts[-1] + last
+
+    def _phases(self, offset: int | float) -> list[tuple[str, int, int | None]]:
+        """Each child's phases, cut at its segment's end; a ``hold`` where a child is shorter
+        than its segment."""
+        if len(self.schedules) == 1:
+            return super()._phases(offset)
+        out: list[tuple[str, int, int | None]] = []
+        ends = [*(math.ceil(offset + b) for b in self._starts[1:]), None]
+        for c, a, end in zip(self.schedules, self._starts, ends):
+            inner = [(k, st, en if en is not None and (end is None or en < end) else end)
+                     for k, st, en in c._phases(offset + a) if end is None or st < end]
+            if end is not None and inner and inner[-1][2] is not None and inner[-1][2] < end:
+                inner.append(("hold", inner[-1][2], end))
+            out += inner
+        return out
+
+    def _cycles(self, steps: int | float) -> tuple[str, float] | None:
+        return self.schedules[-1]._cycles(steps - self._starts[-1])
+
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        starts, kids = self._starts, self.schedules
+        last = len(kids) - 1  # only the last child ends with the sequence
+        if xp.scalar:
+            i = bisect.bisect_right(starts, k) - 1
+            return kids[i]._at(k - starts[i], xp, hold or i < last)
+        out = kids[0]._at(k, xp, hold or last > 0)
+        for i in range(1, len(kids)):
+            local = xp.maximum(xp.diff(k, starts[i]), 0)
+            out = xp.where(xp.ge(k, starts[i]), kids[i]._at(local, xp, hold or i < last), out)
+        return out
+
+    def _chained(self, text: bool) -> bool:
+        """Printed as ``a >> b >> …``: Python compiles a chain of n operators n levels deep,
+        so a long one prints as ``sequence([...])``; the one-line syntax reads any length."""
+        nested = any(isinstance(c, sequence) and c.at is None for c in self.schedules)
+        return self.at is None and 1 < len(self.schedules) <= (10**9 if text else 64) \
+            and not nested
+
+    def _print(self, text: bool) -> str:
+        if self._chained(text):
+            return " >> ".join(_operand(c, text) for c in self.schedules)
+        return super()._print(text)
+
+    def _compound(self, text: bool, in_chain: bool) -> bool:
+        return self._chained(text) and not in_chain
+
+
+@register
+class Scale(Schedule):
+    """``schedule * factor``."""
+
+    _op = "*"
+
+    schedule: Schedule = arg("schedule")
+    factor: float = arg("number", lo=0.0)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+
+        return {"": cosine(1.0, 0.1, 20) * 0.5}
+
+    def _bound(self) -> float:
+        return self.schedule._top * self.factor
+
+    def _bound_text(self) -> str:
+        return f"the schedule's largest value {self.schedule._top!r} times {self.factor!r}"
+
+    def _span(self) -> int | float | None:
+        return self.schedule.duration
+
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        return self.schedule._at(k, xp, hold) * self.factor
+
+
+
+@register
+class Product(Schedule):
+    """``left * right``, step by step; finite when both are, lasting the longer."""
+
+    _op = "*"
+
+    left: Schedule = arg("schedule")
+    right: Schedule = arg("schedule")
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+
+        return {"": cosine(1.0, 0.1, 20) * cyclic(0.5, 1.0, 3)}
+
+    def _bound(self) -> float:
+        return self.left._top * self.right._top
+
+    def _bound_text(self) -> str:
+        return f"the largest values' product {self.left._top!r} · {self.right._top!r}"
+
+    def _span(self) -> int | float | None:
+        a, b = self.left.duration, self.right.duration
+        return None if a is None or b is None else max(a, b)
+
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        return self.left._at(k, xp, hold) * self.right._at(k, xp, hold)
+
+
+
+class _Arithmetic(Schedule):
+    """``left <op> right`` step by step, each a number or a schedule (at least one); finite
+    when every schedule in it is, lasting the longest."""
+
+    left: Schedule | float = arg("operand")
+    right: Schedule | float = arg("operand")
+    _op = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.left, float) and isinstance(self.right, float):
+            raise fail(self.kind, "left", "or 'right' must be a schedule (two numbers make a "
+                       "number)", self.left, f"write lrkit.constant({self.left!r}) for one")
+
+    def _span(self) -> int | float | None:
+        ds = [c.duration for c in self.children()]
+        return None if None in ds else max(ds)  # type: ignore[type-var]
+
+
+
+@register
+class Sum(_Arithmetic):
+    """``left + right``: a schedule plus a number or another schedule (DeepSpeed's and timm's
+    offsets, a floor under a decay: ``cosine(0.1, 0.0, 1000) + 1e-5``)."""
+
+    _op = "+"
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+
+        return {"": cosine(1.0, 0.1, 20) + linear(0.0, 0.3, 30),
+                "number": 0.25 + cosine(1.0, 0.1, 20)}
+
+    def _bound(self) -> float:
+        return _top(self.left) + _top(self.right)
+
+    def _bound_text(self) -> str:
+        return f"the largest values' sum {_top(self.left)!r} + {_top(self.right)!r}"
+
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        return _at(self.left, k, xp, hold) + _at(self.right, k, xp, hold)
+
+
+@register
+class Difference(_Arithmetic):
+    """``left - right``, floored at 0: a value is never negative (``lint`` reports the steps
+    where the floor acts). ``1 - s`` is the EMA decay of a momentum schedule ``s``."""
+
+    _op = "-"
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+
+        return {"": cosine(1.0, 0.1, 20) - linear(0.0, 0.5, 30),
+                "number": 1.0 - cosine(0.9, 0.1, 20)}
+
+    def _bound(self) -> float:
+        return _top(self.left)
+
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        return xp.maximum(_at(self.left, k, xp, hold) - _at(self.right, k, xp, hold), 0.0)
+
+    def _floored(self, steps: Any) -> Any:
+        ops = namespace_for(steps).using("float64")
+        raw = _at(self.left, steps, ops, True) - _at(self.right, steps, ops, True)
+        return steps[raw < 0]
+
+
+@register
+class Quotient(Schedule):
+    """``schedule / divisor`` for a number ``divisor > 0`` (exactly ``s(k) / divisor``, which
+    ``s * (1 / divisor)`` is not in the last bit)."""
+
+    _op = "/"
+
+    schedule: Schedule = arg("schedule")
+    divisor: float = arg("number", lo=0.0, lo_open=True)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+
+        return {"": cosine(1.0, 0.1, 20) / 3.0}
+
+    def _bound(self) -> float:
+        return self.schedule._top / self.divisor
+
+    def _bound_text(self) -> str:
+        return f"the schedule's largest value {self.schedule._top!r} / {self.divisor!r}"
+
+    def _span(self) -> int | float | None:
+        return self.schedule.duration
+
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        return self.schedule._at(k, xp, hold) / self.divisor
+
+
+
+@register
+class Clip(Schedule):
+    """``schedule.clip(min, max)``: values clipped to ``[min, max]``, each bound a number or a
+    schedule (optional)."""
+
+    _method = "clip"
+
+    schedule: Schedule = arg("schedule")
+    min: Schedule | float | None = arg("operand", default=None)
+    max: Schedule | float | None = arg("operand", default=None)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+
+        return {"": cosine(1.0, 0.1, 20).clip(min=0.4, max=0.8)}
+
+    def _bound(self) -> float:
+        top = self.schedule._top if self.max is None else min(self.schedule._top,
+                                                               _top(self.max))
+        return max(top, 0.0 if self.min is None else _top(self.min))
+
+    def __post_init__(self) -> None:
+        lo, hi = self.min, self.max
+        if isinstance(lo, float) and isinstance(hi, float) and lo > hi:
+            raise fail(self.kind, "min", f"must be <= max ({hi!r})", lo)
+
+    def _span(self) -> int | float | None:
+        ds = [c.duration for c in self.children()]
+        return None if None in ds else max(ds)  # type: ignore[type-var]
+
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        v = self.schedule._at(k, xp, hold)
+        if self.min is not None:  # the lower bound first: max wins where they cross
+            v = xp.maximum(v, _at(self.min, k, xp, hold))
+        return v if self.max is None else xp.minimum(v, _at(self.max, k, xp, hold))
+
+
+
+@register
+class Stretch(Schedule):
+    """``schedule.stretch(factor)``: ``value(k) = schedule(k / factor)``; lasts ``ceil(D·f)``."""
+
+    _method = "stretch"
+
+    schedule: Schedule = arg("schedule")
+    factor: float = arg("number", lo=0.0, lo_open=True)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+
+        return {"": cosine(1.0, 0.1, 9).stretch(2.5)}
+
+    def _span(self) -> int | float | None:
+        d = self.schedule.duration
+        from fractions import Fraction
+
+        return None if d is None else float(Fraction(d) * Fraction(self.factor))
+
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        return self.schedule._at(xp.fl(k) / self.factor, xp, hold)
+
+    def __post_init__(self) -> None:
+        if self.factor < MIN_STEPS:
+            raise fail(self.kind, "factor", "must be at least 2**-20 (about 1e-6)", self.factor,
+                       "a faster schedule than a millionth of a step per update has no steps")
+
+
+
+@register
+class Stepped(Schedule):
+    """``schedule.stepped(every)``: the value changes only every ``every`` steps.
+
+    ``value(k) = schedule(floor(k / every) · every)``: a per-epoch schedule such as Keras'
+    ``LearningRateScheduler`` applies, with ``every="1ep"``.
+    """
+
+    _method = "stepped"
+
+    schedule: Schedule = arg("schedule")
+    every: Time = arg("time")
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+
+        return {"": cosine(1.0, 0.1, 20).stepped(4)}
+
+    def _span(self) -> int | float | None:
+        d, e = self.schedule.duration, self.every
+        return None if d is None else math.ceil(d / e) * e  # type: ignore[operator,return-value]
+
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        return self.schedule._at(xp.times(xp.idiv(k, self.every), self.every), xp, hold)
+
+
+
+@register
+class Skip(Schedule):
+    """``schedule.skip(steps)``: the schedule from step ``steps`` on, ``value(k) =
+    schedule(k + steps)``; lasts ``max(D - steps, 0)``. A warmup that overlaps the start of the
+    schedule instead of delaying it (timm's ``warmup_prefix=False``) is
+    ``ramp >> schedule.skip(W)``."""
+
+    _method = "skip"
+
+    schedule: Schedule = arg("schedule")
+    steps: Time = arg("time")
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+
+        return {"": cosine(1.0, 0.1, 20).skip(6)}
+
+    def _span(self) -> int | float | None:
+        d = self.schedule.duration
+        return None if d is None else max(d - self.steps, 0)  # type: ignore[operator]
+
+    def _shift(self, k: Any, xp: Ops) -> Any:
+        # k + steps, held at the last step an int64 counter has (no overflow past it)
+        return xp.diff(xp.top(k, _LAST - self.steps), -self.steps)  # type: ignore[operator]
+
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        return self.schedule._at(self._shift(k, xp), xp, hold)
+
+
+
+_POLICIES = ("hold", "continue", "error")
+_LAST = 2**63 - 1  # the last step an evaluation is defined at
+
+
+@register
+class PastEnd(Schedule):
+    """``schedule.past_end(policy)``: after the end, ``hold`` the last value, ``continue`` the
+    formula (PyTorch's periodic cosine; floored at 0), or raise (``error``; traced evaluation,
+    which cannot raise, holds)."""
+
+    _method = "past_end"
+
+    schedule: Schedule = arg("schedule")
+    policy: str = arg("choice", choices=_POLICIES)
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+
+        return {"": cosine(1.0, 0.1, 10).past_end("continue")}
+
+    def _bound(self) -> float:
+        top = self.schedule._top
+        if self.policy != "continue" or self.schedule._missing:
+            return top
+        # a continued formula is monotone or periodic past the end: its last step bounds it
+        last = float(self.schedule._at(2**63 - 1, SCALAR, hold=False))
+        return max(top, last) if last == last else math.inf
+
+    def _span(self) -> int | float | None:
+        return None if self.policy == "continue" else self.schedule.duration
+
+    def _continues(self) -> bool:
+        return self.policy == "continue"
+
+    def _at(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        # The policy is this node's: an enclosing past_end does not change it.
+        if self.policy == "continue":
+            v = self.schedule._at(k, xp, hold=False)
+            return xp.where(v > 0.0, v, 0.0)  # also maps NaN to 0
+        d = self.schedule.duration
+        if self.policy == "error" and d is not None and xp.name in ("scalar", "numpy"):
+            last = k if xp.scalar else k.max(initial=0.0)
+            if last > d:
+                raise ScheduleError(
+                    f"past_end: step {int(last)} is past the end of the schedule (duration "
+                    f"{d} steps) and the policy is 'error'; stop the run by step {d} or "
+                    "use past_end('hold')")
+        return self.schedule._at(k, xp)
+
+    _f = _at

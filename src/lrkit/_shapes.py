@@ -53,6 +53,12 @@ class _Anneal(Schedule):
     def _bound(self) -> float:
         return max(self.start, self.end)
 
+    def _print(self, text: bool) -> str:
+        if not text:
+            return super()._print(text)
+        rest = self._args_text(self._fields[2:], text, self._positional - 2)
+        return f"{self.kind}({', '.join([f'{self.start!r} -> {self.end!r}', *rest])})"
+
     def _weights(self, k: Any, r: Any, xp: Ops) -> tuple[Any, Any]:
         """``(w_start, w_end)`` at step ``k`` with ``r = over - k`` steps left (floats)."""
         raise NotImplementedError

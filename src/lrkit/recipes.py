@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ._combine import sequence, warmup
-from ._schedule import Schedule
+from ._combine import warmup
+from ._schedule import Schedule, sequence
 from ._shapes import cosine, linear, piecewise
 from .errors import ScheduleError
 

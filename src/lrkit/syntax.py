@@ -25,21 +25,23 @@ import re
 import sys
 from typing import Any, NoReturn
 
-from ._combine import (
+from ._combine import warmup
+from ._schedule import (
+    MAX_DEPTH,
+    REGISTRY,
     Clip,
     Difference,
     PastEnd,
     Product,
     Quotient,
     Scale,
+    Schedule,
     Skip,
     Stepped,
     Stretch,
     Sum,
     sequence,
-    warmup,
 )
-from ._schedule import MAX_DEPTH, REGISTRY, Field, Schedule
 from ._shapes import _Anneal
 from ._time import _SUFFIX, _UNITS
 from .errors import ConfigError, ScheduleError
@@ -58,8 +60,7 @@ _TOKEN = re.compile(rf"""
 """, re.VERBOSE)
 _MAX_NESTING = 2 * MAX_DEPTH + 8  # a schedule's call and its operands' groups
 _OPERATORS = ("scale", "product", "sum", "difference", "quotient")  # written with + - * /
-_METHODS = {"clip": Clip, "stretch": Stretch, "stepped": Stepped, "skip": Skip,
-            "past_end": PastEnd}
+_METHODS = {c._method: c for c in (Clip, Stretch, Stepped, Skip, PastEnd)}
 
 
 def parse(text: str) -> Schedule:
@@ -306,50 +307,4 @@ class _WarmupPrefix:
 
 def to_text(s: Schedule) -> str:
     """The one-line text of ``s`` (what ``str(s)`` prints); ``parse`` reads it back."""
-    if isinstance(s, sequence) and s.at is None and len(s.schedules) > 1 \
-            and not any(isinstance(c, sequence) and c.at is None for c in s.schedules):
-        return " >> ".join(_operand(c) for c in s.schedules)
-    if isinstance(s, warmup):
-        named = {f.name: f for f in s._fields}
-        opts = [_word(s.over, named["over"])] + [
-            f"{n}={_word(getattr(s, n), named[n])}" for n in ("start", "shape")
-            if getattr(s, n) != named[n].default]
-        return f"warmup({', '.join(opts)}) >> {_operand(s.schedule, in_chain=True)}"
-    if isinstance(s, Scale):
-        return f"{_operand(s.schedule)} * {s.factor!r}"
-    if isinstance(s, Quotient):
-        return f"{_operand(s.schedule)} / {s.divisor!r}"
-    if isinstance(s, (Product, Sum, Difference)):
-        op = {Product: "*", Sum: "+", Difference: "-"}[type(s)]
-        return f"{_operand(s.left)} {op} {_operand(s.right)}"
-    parts, fields = [], list(s._fields)
-    method = next((n for n, c in _METHODS.items() if c is type(s)), None)
-    if method is not None:
-        fields = fields[1:]
-    if isinstance(s, _Anneal):
-        parts.append(f"{s.start!r} -> {s.end!r}")
-    for j, f in enumerate(fields):
-        v = getattr(s, f.name)
-        if isinstance(s, _Anneal) and f.name in ("start", "end"):
-            continue
-        if method is None and j < s._positional or method is not None and s.kind != "clip":
-            parts.append(_word(v, f))
-        elif v != f.default:
-            parts.append(f"{f.name}={_word(v, f)}")
-    if method is not None:
-        return f"{_operand(s.schedule)}.{method}({', '.join(parts)})"  # type: ignore[attr-defined]
-    return f"{s.kind}({', '.join(parts)})"
-
-
-def _word(v: Any, f: Field) -> str:
-    return "None" if v is None else f.role.text(v, to_text)
-
-
-def _operand(s: Any, in_chain: bool = False) -> str:
-    if isinstance(s, float):
-        return repr(s)
-    text = to_text(s)
-    chained = isinstance(s, sequence) and " >> " in text
-    compound = isinstance(s, (Scale, Product, Quotient, Sum, Difference)) or \
-        (chained and not in_chain) or (isinstance(s, warmup) and not in_chain)
-    return f"({text})" if compound else text
+    return str(s)

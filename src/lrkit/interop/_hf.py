@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._combine import plateau, restarts, sequence, warmup
-from .._schedule import Schedule
+from .._combine import plateau, restarts, warmup
+from .._schedule import Schedule, sequence
 from .._shapes import (
     constant,
     cosine,

@@ -13,8 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .._combine import sequence
-from .._schedule import Schedule
+from .._schedule import Schedule, sequence
 from .._shapes import constant, cosine, exponential, linear, piecewise
 from ..errors import ConfigError, ScheduleError
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._combine import plateau, restarts, sequence
-from .._schedule import Schedule
+from .._combine import plateau, restarts
+from .._schedule import Schedule, sequence
 from .._shapes import (
     constant,
     cosine,
