@@ -63,7 +63,14 @@ class _Anneal(Schedule):
         """``(w_start, w_end)`` at step ``k`` with ``r = over - k`` steps left (floats)."""
         raise NotImplementedError
 
+    #: Past the end, ``past_end("continue")`` repeats the curve forwards and back (cosine).
+    _periodic = False
+
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        if not hold and self._periodic:
+            # PyTorch's CosineAnnealingLR past its end: k modulo 2·over first, in exact
+            # integer steps, so float32 keeps its precision at large k
+            k = xp.mod(k, 2 * self.over)
         r = xp.fl(xp.diff(self.over, k))
         return _blend(self.start, self.end, *self._weights(xp.fl(k), r, xp))
 
@@ -179,12 +186,7 @@ class cosine(_Anneal):
     def _examples(cls) -> dict[str, Schedule]:
         return {"": cosine(1.0, 0.1, 20), "k_decay": cosine(1.0, 0.1, 20, k_decay=2.0)}
 
-    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
-        if not hold:
-            # Periodic past the end (PyTorch's CosineAnnealingLR): reduce k modulo 2·over
-            # first, in exact integer steps, so float32 keeps its precision at large k.
-            k = xp.mod(k, 2 * self.over)
-        return super()._f(k, xp)
+    _periodic = True
 
     def _weights(self, k: Any, r: Any, xp: Ops) -> tuple[Any, Any]:
         over = float(self.over)

@@ -52,12 +52,13 @@ class Ops:
         return float(x)
 
     def diff(self, a: Any, b: Any) -> Any:
-        """``a - b`` for steps and positions: exact (an integer) when both are whole."""
-        return _whole(a) - _whole(b)
+        """``a - b`` for steps and positions: exact (an integer) when both are whole. (Python
+        ints are exact at any size, and lrkit keeps whole positions as ints.)"""
+        return a - b
 
     def top(self, k: Any, d: Any) -> Any:
         """``min(k, d)`` for a step ``k`` and a position ``d``, keeping ``k``'s exactness."""
-        return k if k <= d else _whole(d)
+        return k if k <= d else d
 
     def idiv(self, a: Any, b: Any) -> Any:
         """The exact ``floor(a / b)``, an integer when both are whole (Python's ``//``:
