@@ -143,13 +143,14 @@ def timm_recipes_line() -> str:
         want = timm_applied(lr, kw, [None] * (kw["num_epochs"] + 10))
         errs.append(rel_err(want, lrkit_applied(lr, kw, None, len(want))))
     return (f"Every training recipe in timm's docs ({len(t.RECIPES)} `train.py` command lines "
-            f"in pytorch-image-models' `{t.DOC}`: step schedules with `--decay-epochs 2.4`, one with `--lr-noise`, "
-            "and cosine schedules) is imported exactly: each translated as train.py translates it (its defaults, then "
-            "`scheduler_kwargs`), per epoch and with `--sched-on-updates` at "
-            f"{t.UPDATES_PER_EPOCH} updates per epoch, full length: {len(errs)} runs, largest "
-            f"error {max(errs):.1e} (`tests/parity/test_timm_recipes.py`). Over a cosine's "
-            "last updates, where the LR is a tiny fraction of its peak, timm's `1 + cos(π·t/T)` "
-            "is off by up to 6e-7 of the LR itself; lrkit computes those values exactly.")
+            f"in pytorch-image-models' `{t.DOC}`: step schedules with `--decay-epochs 2.4`, "
+            "one with `--lr-noise`, and cosine schedules) is imported exactly: each translated "
+            "as train.py translates it (its defaults, then `scheduler_kwargs`), per epoch and "
+            f"with `--sched-on-updates` at {t.UPDATES_PER_EPOCH} updates per epoch, full "
+            f"length: {len(errs)} runs, largest error {max(errs):.1e} "
+            "(`tests/parity/test_timm_recipes.py`). Over a cosine's last updates, where the LR "
+            "is a tiny fraction of its peak, timm's `1 + cos(π·t/T)` is off by up to 6e-7 of "
+            "the LR itself; lrkit computes those values exactly.")
 
 
 def table(title: str, rows: dict[str, list[float]], unsupported: dict[str, str],
