@@ -416,7 +416,8 @@ class Schedule:
              tokens_per_step: float | None = None) -> Schedule:
         """Resolve every unit string (``"5ep"``, ``"10%"``, …) into steps, once.
 
-        Times are converted exactly and rounded down to whole steps (see ``docs/concepts.md``).
+        A unit string is converted exactly and rounded down once to whole steps (see
+        ``docs/concepts.md``); a number of steps, whole or real, is kept as it is.
         Quantities a schedule does not need are ignored; a schedule with nothing to resolve is
         returned as it is, after the checks that need ``total_steps`` (a warmup longer than the
         run is an error).
