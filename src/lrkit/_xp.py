@@ -171,7 +171,7 @@ class _Module(Ops):
     def _whole(self, n: Any, like: Any) -> int | None:
         """``n`` as an int when it is whole and fits ``like``'s integer type, else None."""
         if isinstance(n, int) or isinstance(n, float) and n.is_integer():
-            limit = 2**31 if "int32" in str(like.dtype) else 2**63
+            limit = 2**31 if "int32" in str(getattr(like, "dtype", "")) else 2**63
             if -limit < n < limit:
                 return int(n)
         return None
