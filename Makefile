@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test fuzz bench clean
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/mypy src
+
+# The fuzz tests (pytest -m fuzz) with 100 times the inputs make test gives them (minutes).
+fuzz: $(STAMP)
+	LRKIT_FUZZ_SCALE=$${LRKIT_FUZZ_SCALE:-100} $(BIN)/python -m pytest -q -m fuzz
 
 # Every benchmark, one table of targets in benchmarks/RESULTS.md, evidence in docs/evidence.md.
 bench: $(STAMP)

@@ -8,7 +8,8 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from fuzzing import budget
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 import lrkit
@@ -90,7 +91,8 @@ def check(s, steps):
     np.testing.assert_array_equal(vec, vals)
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
+@pytest.mark.fuzz
+@budget(600)
 @given(built())
 def test_every_accepted_schedule_is_finite_and_non_negative_at_extreme_steps(s):
     if s.kind == "plateau":
@@ -101,7 +103,8 @@ def test_every_accepted_schedule_is_finite_and_non_negative_at_extreme_steps(s):
     check(s, sorted(set(STEPS + ends)))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@pytest.mark.fuzz
+@budget(150)
 @given(built())
 def test_traced_float64_is_finite_and_non_negative(s):
     torch = pytest.importorskip("torch")

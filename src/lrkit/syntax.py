@@ -51,7 +51,7 @@ __all__ = ["parse", "to_text"]
 _UNIT_WORDS = "|".join(sorted((u for u in _UNITS if u and u != "%"), key=len, reverse=True))
 _TOKEN = re.compile(rf"""
     (?P<ws>\s+)
-  | (?P<time>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*[{''.join(_SUFFIX)}]?\s*
+  | (?P<time>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?[ ]?[{''.join(_SUFFIX)}]?[ ]?
             (?:%|(?:{_UNIT_WORDS})\b))
   | (?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?[kKMBGT]?)
   | (?P<str>'[^']*'|"[^"]*")
@@ -129,8 +129,12 @@ class _Parser:
         if pos is None:
             t = self.peek()
             pos = t[2] if t is not None else len(self.text)
+        lo = max(0, pos - 60)  # at most ~100 characters of the text, around the column
+        window = self.text[lo:pos + 40].replace("\n", " ")
+        lead = "…" if lo else ""
         raise ConfigError(f"expression, column {pos + 1}",
-                          f"{message}\n  {self.text}\n  {' ' * pos}^")
+                          f"{message}\n  {lead}{window}{'…' if pos + 40 < len(self.text) else ''}"
+                          f"\n  {' ' * (pos - lo + len(lead))}^")
 
     # -- grammar -------------------------------------------------------------------------------
 
@@ -215,6 +219,9 @@ class _Parser:
             args, kwargs = self.args()
             cls = REGISTRY[text]
             if cls is warmup and not (args and isinstance(args[0], Schedule)):
+                if len(args) > 3:
+                    self.fail(f"warmup(...) >> takes at most 3 arguments before '>>' (over, "
+                              f"start, shape), got {len(args)}", pos)
                 return _WarmupPrefix(args, kwargs, pos)
             if issubclass(cls, _Anneal) and args and isinstance(args[0], _Pair):
                 args = [args[0].a, args[0].b, *args[1:]]
@@ -255,14 +262,24 @@ class _Parser:
             return _Pair(v, self.chain())
         return v
 
+    def number(self, text: str, pos: int, sign: str = "") -> Any:
+        """A number token's value: an int, a float, or (with an SI suffix) a time string;
+        refused when it is too long or outside the float range."""
+        if len(text) > 40:
+            self.fail("a number has at most 40 characters", pos)
+        if text[-1] in _SUFFIX and not text[-1].isdigit():
+            return float(sign + text[:-1]) * _SUFFIX[text[-1]] if sign else text
+        v = int(sign + text) if text.isdigit() else float(sign + text)
+        if not -1.8e308 < v < 1.8e308:
+            self.fail(f"the number {sign}{text} is outside the float range", pos)
+        return v
+
     def literal(self) -> Any:
         kind, text, pos = self.take(what="a value")
         if kind == "op" and text in "-+" and self.peek() and self.peek()[0] == "num":  # type: ignore[index]
-            return float(text + self.take()[1])
+            return float(self.number(self.take()[1], pos, sign=text))
         if kind == "num":
-            if text[-1] in _SUFFIX and not text[-1].isdigit():
-                return f"{text}"
-            return int(text) if text.isdigit() else float(text)
+            return self.number(text, pos)
         if kind == "time":
             return " ".join(text.split())
         if kind == "str":
