@@ -95,3 +95,149 @@ def test_import_pipeline_config_keras_json_and_hf(tmp_path):
     bad = run("import", "hf:cosine", "--warmup", "10")
     assert bad.returncode == 2 and bad.stderr.startswith("lrkit: error: import: a Hugging Face "
                                                          "scheduler needs --lr")
+
+
+# Bad input of every kind gets one lrkit line and exit 2; no traceback ever reaches the user.
+
+LONG = "warmup(5) >> cosine(0.1 -> 0, 95)" + " >> linear(0.01 -> 0.001, 10)" * 12
+
+
+def run_blocking_matplotlib(*args):
+    """The CLI as it runs where matplotlib is not installed."""
+    code = ("import sys; sys.modules['matplotlib'] = None; from lrkit.cli import main; "
+            "sys.exit(main(sys.argv[1:]))")
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          cwd=ROOT)
+
+
+def test_an_inline_expression_of_any_length():
+    assert len(LONG.encode()) > 255  # longer than a file name may be
+    out = run("values", LONG, "--at", "0,5,220")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "step,value\n0,0.016666666666666666\n5,0.1\n220,0.001\n"
+    assert run("show", LONG).returncode == 0
+
+
+ONE_T = ("lrkit: error: values: the run has 1000000000000 steps, more than the 10000000 printed "
+         "without --at; choose steps with --at, e.g. --at 0,500000000000,999999999999\n")
+KWARGS = "; e.g. --kwargs '{\"num_cycles\": 0.5}'\n"
+HF = ("import", "hf:linear", "--total", "100", "--lr", "0.1")
+
+
+@pytest.mark.parametrize("args,stdin,message", [
+    (("show", "-"), "", "lrkit: error: stdin: empty; pipe in a one-line expression or a JSON "
+     "config\n"),
+    (("show", "-"), "  \n", "lrkit: error: stdin: empty; pipe in a one-line expression or a "
+     "JSON config\n"),
+    (("show", "-"), b"\xff\xfe", "lrkit: error: stdin: not UTF-8 text (byte 0xff at offset 0)\n"),
+    (("show", "-"), "{bad", "lrkit: error: stdin: neither a one-line expression (no '(') nor "
+     "valid JSON: Expecting property name enclosed in double quotes at line 1, column 2\n"),
+    ((*HF, "--warmup", "abc"), None,
+     "lrkit: error: argument --warmup: must be a finite number, got 'abc' (see lrkit --help)\n"),
+    ((*HF, "--warmup", "nan"), None,
+     "lrkit: error: argument --warmup: must be a finite number, got 'nan' (see lrkit --help)\n"),
+    ((*HF, "--warmup", "inf"), None,
+     "lrkit: error: argument --warmup: must be a finite number, got 'inf' (see lrkit --help)\n"),
+    ((*HF, "--warmup", "2.5"), None,
+     "lrkit: error: argument --warmup: must be a whole number of steps >= 0 or a share of "
+     "--total below 1, got '2.5' (see lrkit --help)\n"),
+    (("import", "hf:linear", "--warmup", "1", "--total", "10", "--lr", "nan"), None,
+     "lrkit: error: argument --lr: must be a finite number, got 'nan' (see lrkit --help)\n"),
+    (("explain", "cosine(1 -> 0, 2ep)", "--steps-per-epoch", "inf"), None,
+     "lrkit: error: argument --steps-per-epoch: must be a finite number, got 'inf' "
+     "(see lrkit --help)\n"),
+    ((*HF, "--warmup", "1", "--kwargs", "{bad"), None,
+     "lrkit: error: import: --kwargs must be a JSON object, got '{bad' (Expecting property "
+     "name enclosed in double quotes at column 2)" + KWARGS),
+    ((*HF, "--warmup", "1", "--kwargs", "[1]"), None,
+     "lrkit: error: import: --kwargs must be a JSON object, got '[1]'" + KWARGS),
+    ((*HF, "--warmup", "1", "--kwargs", "null"), None,
+     "lrkit: error: import: --kwargs must be a JSON object, got 'null'" + KWARGS),
+    (("plot", "cosine(1 -> 0, 10)", "-o", "x.foo"), None,
+     "lrkit: error: plot: -o 'x.foo' must end in one of .avif, .eps"),
+    (("plot", "cosine(1 -> 0, 10)", "-o", "nodir/x.png"), None,
+     "lrkit: error: plot: cannot write nodir/x.png: the directory 'nodir' does not exist\n"),
+    (("values", "cosine(0.1 -> 0, 1T)"), None, ONE_T),
+    (("values", "constant(1)", "--at", "0,99999999999999999999"), None,
+     "lrkit: error: values: --at steps must be < 2**63, got '0,99999999999999999999'\n"),
+])
+def test_bad_input_exits_2_with_one_line(args, stdin, message):
+    if isinstance(stdin, bytes):
+        p = subprocess.run([EXE, *args], capture_output=True, cwd=ROOT, input=stdin)
+        out = subprocess.CompletedProcess(p.args, p.returncode, p.stdout.decode(),
+                                          p.stderr.decode())
+    else:
+        out = run(*args, stdin=stdin)
+    assert (out.returncode, out.stdout) == (2, "")
+    assert out.stderr.startswith(message) and out.stderr.count("\n") == 1, out.stderr
+
+
+def test_a_file_that_is_not_json_for_import(tmp_path):
+    p = tmp_path / "k.json"
+    p.write_text("{bad")
+    out = run("import", str(p))
+    assert (out.returncode, out.stderr) == (2, "lrkit: error: k.json: not valid JSON: Expecting "
+                                           "property name enclosed in double quotes at line 1, "
+                                           "column 2\n")
+
+
+def test_plot_without_matplotlib_says_what_to_install(tmp_path):
+    out = run_blocking_matplotlib("plot", "cosine(1 -> 0, 10)", "-o", str(tmp_path / "s.png"))
+    assert (out.returncode, out.stdout) == (2, "")
+    assert out.stderr == (f"lrkit: error: plot: writing {tmp_path / 's.png'} needs matplotlib: "
+                          "pip install 'lrkit[plot]' (without -o, lrkit plots in the "
+                          "terminal)\n")
+    term = run_blocking_matplotlib("plot", "cosine(1 -> 0, 10)")
+    assert term.returncode == 0 and term.stdout.splitlines()[0].strip().startswith("1 ┤")
+
+
+def test_plot_writes_pdf_and_svg(tmp_path):
+    for name, magic in (("s.pdf", b"%PDF"), ("s.svg", b"<?xm")):
+        out = run("plot", "cosine(1 -> 0, 10)", "-o", str(tmp_path / name))
+        assert out.returncode == 0 and (tmp_path / name).read_bytes()[:4] == magic
+
+
+@pytest.mark.parametrize("shell", [
+    "{exe} values 'linear(1 -> 0, 1M)' | head -1",
+    "{exe} values 'linear(1 -> 0, 1M)' --format json | head -c 10",
+    "{exe} show 'cosine(0.1 -> 0, 10)' | head -1",
+])
+def test_a_closed_pipe_exits_quietly(shell):
+    out = subprocess.run(["bash", "-c", shell.format(exe=EXE) + "; exit ${PIPESTATUS[0]}"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode in (0, 141) and out.stderr == ""
+
+
+def test_a_pipe_closed_before_any_output():
+    p = subprocess.Popen([EXE, "values", "linear(1 -> 0, 1M)"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, cwd=ROOT)
+    p.stdout.close()
+    assert p.wait(timeout=60) == 141 and p.stderr.read() == b""
+
+
+def test_values_streams_a_long_run():
+    out = run("values", "linear(1 -> 0, 200000)", "--format", "json")
+    data = json.loads(out.stdout)
+    assert len(data) == 200_000 and data[100_000] == {"step": 100000, "value": 0.5}
+    csv = run("values", "linear(1 -> 0, 200000)").stdout.splitlines()
+    assert len(csv) == 200_001 and csv[100_001] == "100000,0.5"
+    assert run("values", "constant(1)", "--at", ",", "--format", "json").stdout == "[]\n"
+
+
+def test_an_unexpected_exception_is_reported_as_a_bug():
+    code = ("import sys, lrkit.cli as c\n"
+            "def boom(args): raise RuntimeError('went\\nwrong')\n"
+            "c._cmd_show = boom\n"
+            "sys.exit(c.main(sys.argv[1:]))")
+    out = subprocess.run([sys.executable, "-c", code, "show", "constant(1)"],
+                         capture_output=True, text=True, cwd=ROOT)
+    from lrkit import __version__
+
+    assert (out.returncode, out.stdout) == (3, "")
+    assert out.stderr == (f"lrkit: internal error (this is a bug in lrkit {__version__}): "
+                          "RuntimeError: went wrong\n")
+
+
+def test_help_documents_exit_codes():
+    out = run("--help").stdout
+    assert "exit codes:" in out and "141 the output pipe was closed" in out

@@ -16,7 +16,7 @@ from ._schedule import (
     cached_property,
     register,
 )
-from ._shapes import _Anneal, _blend, _cos_weights, constant, cosine
+from ._shapes import _Anneal, _blend, _cos_weight, _linear_weight, constant, cosine
 from ._time import Binding, Time
 from ._xp import SCALAR, Ops
 from .errors import ScheduleError, fail
@@ -117,9 +117,9 @@ class warmup(Schedule):
             return t * (xp.fl(k) + 1.0) / (w + 1.0)
         left, k = xp.fl(xp.diff(self.over, k)), xp.fl(k)
         if self.shape == "linear":
-            return _blend(s0, t, left / w, k / w)
+            return _blend(s0, t, _linear_weight(k, left, w, s0 > t))
         if self.shape == "cosine":
-            return _blend(s0, t, *_cos_weights(k, left, w, xp))
+            return _blend(s0, t, _cos_weight(k, left, w, xp, s0 > t))
         if self.shape == "exp":
             return s0 * xp.power(t / s0, k / w)
         return s0

@@ -37,6 +37,8 @@ else:
 # (evaluation, repr, ==, config, the one-line syntax, pickle) stays far from Python's
 # recursion limit, and eval(repr(s)) within its parser's nesting limit.
 MAX_DEPTH = 64
+_MAX_VALUES = 2**28  # steps per values() call: 2 GiB of float64 output
+_CHUNK = 2**16  # steps per evaluation in values(): bounded temporaries
 
 __all__ = ["MAX_DEPTH", "MAX_VALUE", "MISSING", "REGISTRY", "Field", "Schedule",
            "cached_property", "examples", "register", "sequence"]
@@ -344,23 +346,41 @@ class Schedule:
         return float(self._at(i, SCALAR))
 
     def values(self, steps: Any) -> Any:
-        """Values at an array (or sequence) of int steps, as a float64 numpy array."""
+        """Values at an array (or sequence) of int steps, as a float64 numpy array.
+
+        At most 2**28 steps at once; they are evaluated in chunks, so the memory used beyond
+        the input and the output is a few megabytes.
+        """
         import numpy as np
 
-        arr = np.asarray(steps)
-        if arr.size and arr.dtype.kind not in "iu":
-            if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.floor(arr)):
-                pass
-            else:
-                raise ScheduleError(
-                    f"{self.kind}: steps must be integers, got an array of dtype {arr.dtype}")
-        if arr.size and arr.min() < 0:
-            raise ScheduleError(f"{self.kind}: steps must be >= 0, got {arr.min()}")
+        n = len(steps) if hasattr(steps, "__len__") and not hasattr(steps, "shape") else None
+        arr = np.asarray(steps) if n is None or n <= _MAX_VALUES else None
+        if arr is None or arr.size > _MAX_VALUES:
+            raise ScheduleError(f"{self.kind}: values() takes at most 2**28 steps at once, got "
+                                f"{arr.size if arr is not None else n}; evaluate in chunks")
+        if arr.size and arr.dtype.kind not in "iuf":
+            raise ScheduleError(
+                f"{self.kind}: steps must be integers, got an array of dtype {arr.dtype}")
         self._require_bound()
-        k = arr.astype(np.int64)
-        with np.errstate(over="ignore", under="ignore"):  # inf on the way to a finite value
-            out = self._at(k, namespace_for(k).using(np.float64))
-        return np.broadcast_to(np.asarray(out, dtype=np.float64), k.shape).copy()
+        ops = namespace_for(np.zeros(0)).using(np.float64)
+        out = np.empty(arr.shape, dtype=np.float64)
+        flat, dest = arr.reshape(-1), out.reshape(-1)
+        for i in range(0, flat.size, _CHUNK):
+            k = self._steps_chunk(flat[i:i + _CHUNK], np)
+            with np.errstate(over="ignore", under="ignore"):  # inf on the way to a finite value
+                dest[i:i + _CHUNK] = self._at(k, ops)
+        return out
+
+    def _steps_chunk(self, k: Any, np: Any) -> Any:
+        """A chunk of steps checked (whole, >= 0, below 2**63) and as int64."""
+        if k.dtype.kind == "f" and not (np.isfinite(k).all() and (k == np.floor(k)).all()):
+            raise ScheduleError(
+                f"{self.kind}: steps must be integers, got an array of dtype {k.dtype}")
+        if k.size and k.min() < 0:
+            raise ScheduleError(f"{self.kind}: steps must be >= 0, got {k.min()}")
+        if k.size and k.max() > 2**63 - 1:
+            raise ScheduleError(f"{self.kind}: steps must be below 2**63, got {k.max()}")
+        return k.astype(np.int64, copy=False)
 
     def evaluate(self, k: Any, xp: Any = None, dtype: Any = None) -> Any:
         """Evaluate on an array or traced tensor ``k`` of steps, branch-free.

@@ -59,8 +59,9 @@ class _Anneal(Schedule):
         rest = self._args_text(self._fields[2:], text, self._positional - 2)
         return f"{self.kind}({', '.join([f'{self.start!r} -> {self.end!r}', *rest])})"
 
-    def _weights(self, k: Any, r: Any, xp: Ops) -> tuple[Any, Any]:
-        """``(w_start, w_end)`` at step ``k`` with ``r = over - k`` steps left (floats)."""
+    def _weight(self, k: Any, r: Any, xp: Ops, falling: bool) -> Any:
+        """At step ``k`` with ``r = over - k`` steps left (floats): ``w_start`` (1 → 0) when
+        the curve falls, ``w_end = 1 - w_start`` when it rises — each computed directly."""
         raise NotImplementedError
 
     #: Past the end, ``past_end("continue")`` repeats the curve forwards and back (cosine).
@@ -71,24 +72,30 @@ class _Anneal(Schedule):
             # PyTorch's CosineAnnealingLR past its end: k modulo 2·over first, in exact
             # integer steps, so float32 keeps its precision at large k
             k = xp.mod(k, 2 * self.over)
+        if self.start == self.end:
+            return self.start
         r = xp.fl(xp.diff(self.over, k))
-        return _blend(self.start, self.end, *self._weights(xp.fl(k), r, xp))
+        falling = self.start > self.end
+        return _blend(self.start, self.end, self._weight(xp.fl(k), r, xp, falling))
 
 
-def _blend(a: float, b: float, w_a: Any, w_b: Any) -> Any:
-    """From ``a`` (weight ``w_a``) towards ``b`` (weight ``w_b = 1 - w_a``), the small term
-    on the side that keeps its relative precision."""
+def _blend(a: float, b: float, w: Any) -> Any:
+    """From ``a`` towards ``b``, the small term on the side that keeps its relative precision:
+    ``b + (a - b)·w_a`` falling, ``a + (b - a)·w_b`` rising (``w`` is that weight)."""
     if a == b:
         return a
-    return b + (a - b) * w_a if a > b else a + (b - a) * w_b
+    return b + (a - b) * w if a > b else a + (b - a) * w
 
 
-def _cos_weights(k: Any, r: Any, over: float, xp: Ops) -> tuple[Any, Any]:
-    """The cosine's ``(½(1 + cos πp), ½(1 - cos πp))`` with ``p = k/over``, written as
-    ``(sin²(π·r/2over), sin²(π·k/2over))``: no cancellation at either end."""
-    c = xp.sin((0.5 * math.pi) * (r / over))
-    s = xp.sin((0.5 * math.pi) * (k / over))
-    return c * c, s * s
+def _linear_weight(done: Any, left: Any, n: float, falling: bool) -> Any:
+    return (left if falling else done) / n
+
+
+def _cos_weight(done: Any, left: Any, n: float, xp: Ops, falling: bool) -> Any:
+    """The cosine's ``½(1 + cos πp)`` falling or ``½(1 - cos πp)`` rising (``p = done/n``),
+    written as ``sin²(π·left/2n)`` and ``sin²(π·done/2n)``: no cancellation at either end."""
+    x = xp.sin((0.5 * math.pi) * ((left if falling else done) / n))
+    return x * x
 
 
 def _decay_progress(k: Any, r: Any, over: float, k_decay: float,
@@ -155,9 +162,8 @@ class linear(_Anneal):
     def _examples(cls) -> dict[str, Schedule]:
         return {"": linear(1.0, 0.1, 20)}
 
-    def _weights(self, k: Any, r: Any, xp: Ops) -> tuple[Any, Any]:
-        over = float(self.over)
-        return r / over, k / over
+    def _weight(self, k: Any, r: Any, xp: Ops, falling: bool) -> Any:
+        return _linear_weight(k, r, float(self.over), falling)
 
 
 @register
@@ -188,16 +194,17 @@ class cosine(_Anneal):
 
     _periodic = True
 
-    def _weights(self, k: Any, r: Any, xp: Ops) -> tuple[Any, Any]:
+    def _weight(self, k: Any, r: Any, xp: Ops, falling: bool) -> Any:
         over = float(self.over)
         if self.k_decay != 1.0:
             q, p = _decay_progress(k, r, over, self.k_decay, xp)
             k, r = p * over, q * over
-        w_start, w_end = _cos_weights(k, r, over, xp)
-        if self.exponent != 1.0:  # w_start^e and 1 - w_start^e = -expm1(e·log1p(-w_end))
-            e = self.exponent
-            w_start, w_end = xp.power(w_start, e), -xp.expm1(e * xp.log1p(-w_end))
-        return w_start, w_end
+        e = self.exponent
+        if e == 1.0:
+            return _cos_weight(k, r, over, xp, falling)
+        if falling:  # w_start^e
+            return xp.power(_cos_weight(k, r, over, xp, True), e)
+        return -xp.expm1(e * xp.log1p(-_cos_weight(k, r, over, xp, False)))  # 1 - w_start^e
 
 
 @register
@@ -242,19 +249,20 @@ class polynomial(_Anneal):
         m = xp.mod(k, self.over)
         left = xp.where(m == 0, xp.where(xp.ge(k, 1), 0.0, float(self.over)),
                         xp.fl(xp.diff(self.over, m)))
-        kf = xp.fl(k)
-        return _blend(self.start, self.end, *self._curve(kf, left, kf + left, xp))
+        kf, falling = xp.fl(k), self.start > self.end
+        return _blend(self.start, self.end, self._curve(kf, left, kf + left, xp, falling))
 
-    def _weights(self, k: Any, r: Any, xp: Ops) -> tuple[Any, Any]:
-        return self._curve(k, r, float(self.over), xp)
+    def _weight(self, k: Any, r: Any, xp: Ops, falling: bool) -> Any:
+        return self._curve(k, r, float(self.over), xp, falling)
 
-    def _curve(self, k: Any, r: Any, over: Any, xp: Ops) -> tuple[Any, Any]:
-        # (1 - p)^power and 1 - (1 - p)^power = -expm1(power·log1p(-p))
+    def _curve(self, k: Any, r: Any, over: Any, xp: Ops, falling: bool) -> Any:
+        # (1 - p)^power falling, 1 - (1 - p)^power = -expm1(power·log1p(-p)) rising
         q, p = _decay_progress(k, r, over, self.k_decay, xp)
-        q, p = xp.minimum(xp.maximum(q, 0.0), 1.0), xp.minimum(xp.maximum(p, 0.0), 1.0)
-        if self.power == 1.0:
-            return q, p
-        return xp.power(q, self.power), -xp.expm1(self.power * xp.log1p(-p))
+        if falling:
+            q = xp.minimum(xp.maximum(q, 0.0), 1.0)
+            return q if self.power == 1.0 else xp.power(q, self.power)
+        p = xp.minimum(xp.maximum(p, 0.0), 1.0)
+        return p if self.power == 1.0 else -xp.expm1(self.power * xp.log1p(-p))
 
 
 @register
@@ -583,8 +591,8 @@ class interpolate(Schedule):
         done = xp.minimum(xp.maximum(xp.fl(xp.diff(k, t0)), 0.0), n)
         left = xp.minimum(xp.maximum(xp.fl(xp.diff(t1, k)), 0.0), n)
         if self.shape == "linear":
-            return _blend(v0, v1, left / n, done / n)
-        return _blend(v0, v1, *_cos_weights(done, left, n, xp))
+            return _blend(v0, v1, _linear_weight(done, left, n, v0 > v1))
+        return _blend(v0, v1, _cos_weight(done, left, n, xp, v0 > v1))
 
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         pts = self.points
@@ -626,13 +634,13 @@ class tanh(_Anneal):
     def _examples(cls) -> dict[str, Schedule]:
         return {"": tanh(1.0, 0.0, 30)}
 
-    def _weights(self, k: Any, r: Any, xp: Ops) -> tuple[Any, Any]:
+    def _weight(self, k: Any, r: Any, xp: Ops, falling: bool) -> Any:
         # ½(1 - tanh x) = 1/(1 + e^{2x}) and ½(1 + tanh x) = 1/(1 + e^{-2x}): no cancellation
         over = float(self.over)
         x = self.lower * (r / over) + self.upper * (k / over)
-        w_start = 1.0 / (1.0 + xp.exp(2.0 * x))
-        w_end = 1.0 / (1.0 + xp.exp(-2.0 * x))
-        return xp.where(r > 0.0, w_start, 0.0), xp.where(r > 0.0, w_end, 1.0)
+        if falling:
+            return xp.where(r > 0.0, 1.0 / (1.0 + xp.exp(2.0 * x)), 0.0)
+        return xp.where(r > 0.0, 1.0 / (1.0 + xp.exp(-2.0 * x)), 1.0)
 
 
 @register
@@ -764,8 +772,8 @@ class one_cycle(Schedule):
         if not last:
             done, left = xp.minimum(done, n), xp.maximum(left, 0.0)
         if self.shape == "cosine":
-            return _blend(a, b, *_cos_weights(done, left, n, xp))
-        return _blend(a, b, left / n, done / n)
+            return _blend(a, b, _cos_weight(done, left, n, xp, a > b))
+        return _blend(a, b, _linear_weight(done, left, n, a > b))
 
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         init = self.peak / self.div_factor
@@ -800,10 +808,10 @@ class one_minus_sqrt(_Anneal):
     def _examples(cls) -> dict[str, Schedule]:
         return {"": one_minus_sqrt(1.0, 0.0, 30)}
 
-    def _weights(self, k: Any, r: Any, xp: Ops) -> tuple[Any, Any]:
+    def _weight(self, k: Any, r: Any, xp: Ops, falling: bool) -> Any:
         over = float(self.over)
         root = xp.sqrt(k / over)
-        return (r / over) / (1.0 + root), root  # 1 - sqrt(p) = (1 - p) / (1 + sqrt(p))
+        return (r / over) / (1.0 + root) if falling else root  # 1 - √p = (1 - p)/(1 + √p)
 
 
 @register

@@ -1,22 +1,29 @@
 """The ``lrkit`` command line: thin over the library (parse, call, print).
 
 A schedule comes from a file (JSON, TOML, YAML), an inline one-line expression, or ``-`` for
-stdin. User mistakes print one line to stderr and exit with code 2, never a traceback.
+stdin. Nothing prints a traceback: a user mistake is one line on stderr and exit code 2, a
+closed output pipe (``lrkit values … | head``) exits quietly with 141, and anything else is
+reported as a bug in lrkit in one line with exit code 3 (``LRKIT_DEBUG=1`` re-raises it).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from ._explain import explain
 from ._schedule import Schedule
 from .config import from_config, json_schema, load_file
-from .errors import ScheduleError
+from .errors import ConfigError, ScheduleError
+
+VALUES_LIMIT = 10_000_000  # `values` without --at prints at most this many steps
+_NAME_MAX = 255  # bytes in a file name on common file systems; longer text is not a path
 
 EXAMPLES = """examples:
   lrkit show examples/tf_resnet_imagenet.json
@@ -27,6 +34,11 @@ EXAMPLES = """examples:
   lrkit validate run.yaml
   lrkit schema > lrkit.schema.json
   lrkit import examples/pipeline.config
+
+exit codes:
+  0 success    1 lint --strict found warnings    2 bad input (one line on stderr)
+  3 a bug in lrkit (please report it; LRKIT_DEBUG=1 shows the traceback)
+  141 the output pipe was closed (e.g. by head)
 """
 
 
@@ -39,9 +51,8 @@ def _load(source: str, args: argparse.Namespace) -> tuple[Schedule, dict[str, An
     """The schedule and the binding quantities from the options (then the file's ``bind``)."""
     doc: Any = {}
     if source == "-":
-        text = sys.stdin.read().strip()
-        s = from_config(text if "(" in text else json.loads(text))
-    elif "(" in source and not Path(source).exists():
+        s = from_config(_read_stdin())
+    elif _is_expression(source):
         s = from_config(source)
     else:
         s = from_config(source)
@@ -58,6 +69,30 @@ def _load(source: str, args: argparse.Namespace) -> tuple[Schedule, dict[str, An
                 "samples_per_step": "--batch-size"}.get(need, need)
         raise ScheduleError(f"{kind}: {name!r} = {v!r} needs {need}; pass {flag}")
     return s, {"doc": doc, **bind}
+
+
+def _is_expression(text: str) -> bool:
+    """One-line text rather than a path, decided without touching the file system."""
+    return "(" in text or "\n" in text or len(os.fsencode(text)) > _NAME_MAX
+
+
+def _read_stdin() -> Any:
+    """A one-line expression or a JSON config from stdin (bytes, decoded as UTF-8)."""
+    data = sys.stdin.buffer.read()
+    try:
+        text = data.decode("utf-8").strip()
+    except UnicodeDecodeError as e:
+        raise ConfigError("stdin", f"not UTF-8 text (byte 0x{data[e.start]:02x} at offset "
+                          f"{e.start})") from None
+    if not text:
+        raise ConfigError("stdin", "empty; pipe in a one-line expression or a JSON config")
+    if "(" in text:
+        return text
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ConfigError("stdin", f"neither a one-line expression (no '(') nor valid JSON: "
+                          f"{e.msg} at line {e.lineno}, column {e.colno}") from None
 
 
 def _total(s: Schedule, info: dict[str, Any], command: str) -> int:
@@ -113,7 +148,31 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     return 1 if found and args.strict else 0
 
 
+def _check_output(output: str) -> None:
+    """Refuse an ``-o`` matplotlib cannot write, before any computing."""
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:
+        raise ScheduleError(f"plot: writing {output} needs matplotlib: pip install "
+                            "'lrkit[plot]' (without -o, lrkit plots in the terminal)") from None
+    formats = sorted(FigureCanvasBase.get_supported_filetypes())
+    path = Path(output)
+    if path.suffix.lower()[1:] not in formats:
+        raise ScheduleError(f"plot: -o {output!r} must end in one of "
+                            f"{', '.join('.' + f for f in formats)}")
+    parent = path.parent
+    try:
+        found = parent.is_dir()
+    except OSError:  # e.g. a name too long for the file system
+        found = False
+    if not found:
+        raise ScheduleError(f"plot: cannot write {output}: the directory {str(parent)!r} "
+                            "does not exist")
+
+
 def _cmd_plot(args: argparse.Namespace) -> None:
+    if args.output is not None:
+        _check_output(args.output)
     s, info = _load(args.schedule, args)
     if args.output is None:
         from ._plot import text_plot
@@ -122,28 +181,52 @@ def _cmd_plot(args: argparse.Namespace) -> None:
         return
     from ._plot import plot
 
-    plot(s, total_steps=info.get("total_steps"), steps_per_epoch=info.get("steps_per_epoch"),
-         log=args.log, path=args.output)
+    try:
+        plot(s, total_steps=info.get("total_steps"),
+             steps_per_epoch=info.get("steps_per_epoch"), log=args.log, path=args.output)
+    except OSError as e:
+        raise ScheduleError(f"plot: cannot write {args.output} ({e.strerror or e})") from None
     print(f"wrote {args.output}")
+
+
+def _chunks(s: Schedule, steps: Sequence[int]) -> Iterator[list[tuple[int, float]]]:
+    """``(step, value)`` pairs, computed and written a chunk at a time so a long run streams."""
+    chunk = 65_536
+    for i in range(0, len(steps), chunk):
+        part = list(steps[i:i + chunk])
+        yield list(zip(part, s.values(part).tolist()))
 
 
 def _cmd_values(args: argparse.Namespace) -> None:
     s, info = _load(args.schedule, args)
+    steps: Sequence[int]
     if args.at:
         try:
             steps = [int(x) for x in args.at.split(",") if x.strip()]
         except ValueError:
             raise ScheduleError(f"values: --at takes comma-separated steps, got {args.at!r}"
                                 ) from None
+        if any(k >= 2**63 for k in steps):
+            raise ScheduleError(f"values: --at steps must be < 2**63, got {args.at!r}")
     else:
-        steps = list(range(_total(s, info, "values")))
-    values = s.values(steps).tolist() if steps else []
-    if args.format == "json":
-        print(json.dumps([{"step": k, "value": v} for k, v in zip(steps, values)]))
+        total = _total(s, info, "values")
+        if total > VALUES_LIMIT:
+            raise ScheduleError(f"values: the run has {total} steps, more than the "
+                                f"{VALUES_LIMIT} printed without --at; choose steps with "
+                                f"--at, e.g. --at 0,{total // 2},{total - 1}")
+        steps = range(total)
+    out = sys.stdout
+    if args.format == "json":  # the text json.dumps gives (values are finite: repr is JSON)
+        sep = "["
+        for pairs in _chunks(s, steps):
+            out.write(sep + ", ".join(f'{{"step": {k}, "value": {v!r}}}'
+                                      for k, v in pairs))
+            sep = ", "
+        out.write("[]\n" if sep == "[" else "]\n")
     else:
-        print("step,value")
-        for k, v in zip(steps, values):
-            print(f"{k},{v!r}")
+        out.write("step,value\n")
+        for pairs in _chunks(s, steps):
+            out.write("".join(f"{k},{v!r}\n" for k, v in pairs))
 
 
 def _cmd_import(args: argparse.Namespace) -> None:
@@ -154,13 +237,8 @@ def _cmd_import(args: argparse.Namespace) -> None:
         if args.lr is None:
             raise ScheduleError("import: a Hugging Face scheduler needs --lr (the optimizer's "
                                 "learning rate)")
-        extra = json.loads(args.kwargs) if args.kwargs else {}
-        warm: Any = args.warmup
-        if warm is not None and float(warm) < 1:
-            warm = float(warm)
-        elif warm is not None:
-            warm = int(float(warm))
-        s = from_hf(source[3:], warm, args.total, base_lr=args.lr, **extra)
+        s = from_hf(source[3:], args.warmup, args.total, base_lr=args.lr,
+                    **_kwargs(args.kwargs))
     else:
         path = Path(source)
         try:
@@ -170,12 +248,52 @@ def _cmd_import(args: argparse.Namespace) -> None:
         if path.suffix == ".json":
             from .interop._keras import from_keras
 
-            s = from_keras(json.loads(text))
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as e:
+                raise ConfigError(path.name, f"not valid JSON: {e.msg} at line {e.lineno}, "
+                                  f"column {e.colno}") from None
+            s = from_keras(data)
         else:
             from .interop._tfod import from_tf_object_detection
 
             s = from_tf_object_detection(text, path.name)
     print(json.dumps(s.to_config(), indent=2) if args.format == "json" else s)
+
+
+def _kwargs(text: str | None) -> dict[str, Any]:
+    """``--kwargs``: a JSON object of ``scheduler_specific_kwargs``."""
+    if text is None:
+        return {}
+    example = """; e.g. --kwargs '{"num_cycles": 0.5}'"""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ScheduleError(f"import: --kwargs must be a JSON object, got {text!r} ({e.msg} "
+                            f"at column {e.colno}){example}") from None
+    if not isinstance(data, dict):
+        raise ScheduleError(f"import: --kwargs must be a JSON object, got {text!r}{example}")
+    return data
+
+
+def _finite(text: str) -> float:
+    """An argparse type: a finite number (argparse's own ``float`` takes 'nan' and 'inf')."""
+    try:
+        x = float(text)
+    except ValueError:
+        x = math.nan
+    if not math.isfinite(x):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return x
+
+
+def _warmup(text: str) -> int | float:
+    """``--warmup``: a whole number of steps, or a share of --total below 1."""
+    x = _finite(text)
+    if x < 0 or (x >= 1 and not x.is_integer()):
+        raise argparse.ArgumentTypeError(f"must be a whole number of steps >= 0 or a share "
+                                         f"of --total below 1, got {text!r}")
+    return x if x < 1 else int(x)
 
 
 def _cmd_validate(args: argparse.Namespace) -> None:
@@ -196,9 +314,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         p = sub.add_parser(name, help=text, description=text, epilog=EXAMPLES,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         p.add_argument("schedule", help="a config file, a one-line expression, or - for stdin")
-        p.add_argument("--steps-per-epoch", type=float, help="bind epoch units")
+        p.add_argument("--steps-per-epoch", type=_finite, help="bind epoch units")
         p.add_argument("--total", type=int, help="the run's length in steps (binds '%%')")
-        p.add_argument("--batch-size", type=float, help="samples per step (binds 'samples')")
+        p.add_argument("--batch-size", type=_finite,
+                       help="samples per step (binds 'samples')")
         if fmt:
             p.add_argument("--format", choices=fmt, default=fmt[0])
         return p
@@ -208,7 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = command("lint", "warn about common mistakes", ("text", "json"))
     p.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
     p = command("plot", "plot to a PNG/SVG file, or in the terminal")
-    p.add_argument("-o", "--output", help="a .png or .svg file (default: the terminal)")
+    p.add_argument("-o", "--output",
+                   help="a .png, .svg, .pdf, … file (default: the terminal)")
     p.add_argument("--log", action="store_true", help="a logarithmic value axis")
     p = command("values", "print values at steps", ("csv", "json"))
     p.add_argument("--at", help="comma-separated steps (default: every step of the run)")
@@ -222,24 +342,46 @@ def main(argv: Sequence[str] | None = None) -> int:
                        "  lrkit import hf:cosine --warmup 0.05 --total 10000 --lr 3e-4\n",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("source", help="a pipeline.config, a Keras .json, or hf:NAME")
-    p.add_argument("--warmup", help="hf: num_warmup_steps (a float < 1 is a share of --total)")
+    p.add_argument("--warmup", type=_warmup,
+                   help="hf: num_warmup_steps (a float < 1 is a share of --total)")
     p.add_argument("--total", type=int, help="hf: num_training_steps")
-    p.add_argument("--lr", type=float, help="hf: the optimizer's learning rate")
+    p.add_argument("--lr", type=_finite, help="hf: the optimizer's learning rate")
     p.add_argument("--kwargs", help="hf: scheduler_specific_kwargs as JSON")
     p.add_argument("--format", choices=("text", "json"), default="text")
 
-    args = parser.parse_args(argv)
     handlers = {"show": _cmd_show, "explain": _cmd_explain, "lint": _cmd_lint,
                 "plot": _cmd_plot, "values": _cmd_values, "validate": _cmd_validate,
                 "import": _cmd_import}
     try:
+        args = parser.parse_args(argv)
         if args.command == "schema":
             print(json.dumps(json_schema(), indent=2))
-            return 0
-        return handlers[args.command](args) or 0
-    except ScheduleError as e:
+            code = 0
+        else:
+            code = handlers[args.command](args) or 0
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
+    except ScheduleError as e:  # ConfigError too
         print(f"lrkit: error: {e}", file=sys.stderr)  # an expression error adds a caret line
         return 2
+    except BrokenPipeError:
+        # The reader went away (`lrkit values … | head`): stop quietly, as Unix tools do.
+        # stdout is pointed at devnull so the interpreter's final flush cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except KeyboardInterrupt:
+        print("lrkit: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:
+        if os.environ.get("LRKIT_DEBUG"):
+            raise
+        from . import __version__
+
+        msg = str(e).replace("\n", " ")
+        print(f"lrkit: internal error (this is a bug in lrkit {__version__}): "
+              f"{type(e).__name__}: {msg}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":  # pragma: no cover
