@@ -92,3 +92,15 @@ def test_deep_text_and_config_are_config_errors():
     cycle["schedule"] = cycle  # a mapping that contains itself (a YAML alias can make one)
     with pytest.raises(lrkit.ConfigError, match="nest at most"):
         lrkit.from_config(cycle)
+
+
+def test_a_schedule_reused_inside_itself_is_refused_past_the_node_budget():
+    # s = s * s doubles the tree every time: every walk would visit 2**n nodes
+    from lrkit._schedule import MAX_NODES
+
+    s = lrkit.cosine(1.0, 0.0, 10)
+    with pytest.raises(lrkit.ScheduleError) as info:
+        for _ in range(40):
+            s = s * s
+    assert str(info.value) == (f"product: a schedule holds at most {MAX_NODES} nodes, counting "
+                               "a shared part at every use; this one 131071")

@@ -14,7 +14,16 @@ from __future__ import annotations
 
 import math
 
-from ._time import _SUFFIX, _UNITS, MIN_STEPS, Binding, Time, parse_time, resolve_time
+from ._time import (
+    _SUFFIX,
+    _UNITS,
+    MAX_TIME_CHARS,
+    MIN_STEPS,
+    Binding,
+    Time,
+    parse_time,
+    resolve_time,
+)
 from .errors import fail
 
 TYPE_CHECKING = False  # typing is imported by type checkers only: it costs ~5 ms
@@ -206,7 +215,8 @@ class TimeRole(Role):
 
     def schema(self) -> dict[str, Any]:
         steps = {"type": "number", "minimum": MIN_STEPS, "exclusiveMaximum": 2.0**63}
-        text = {"type": "string", "pattern": _unit_pattern(bool(self.meta.get("allow_zero")))}
+        text = {"type": "string", "maxLength": MAX_TIME_CHARS,
+                "pattern": _unit_pattern(bool(self.meta.get("allow_zero")))}
         if self.meta.get("allow_zero"):
             return {"anyOf": [{"const": 0}, steps, text]}
         return {"anyOf": [steps, text]}
@@ -258,7 +268,8 @@ class Points(Role):
             raise fail(owner, arg, "must be a list of (step, value) pairs", v)
         out = []
         for i, p in enumerate(v):
-            if isinstance(p, (str, bytes)) or not hasattr(p, "__len__") or len(p) != 2:
+            if isinstance(p, (str, bytes)) or hasattr(p, "keys") or not hasattr(p, "__len__") \
+                    or len(p) != 2:  # (a mapping of two keys is no pair)
                 raise fail(owner, arg, f"entry {i} must be a (step, value) pair", p)
             t = parse_time(p[0], owner, f"{arg}[{i}][0]", allow_zero=True)
             out.append((t, Value().check(owner, f"{arg}[{i}][1]", p[1])))
@@ -340,10 +351,10 @@ class Schedules(ScheduleRole):
         return tuple(v)
 
     def from_data(self, v: Any, build: Callable[[Any, str], Any], path: str) -> Any:
-        from .errors import ConfigError
+        from .errors import ConfigError, show
 
         if not isinstance(v, list):
-            raise ConfigError(path, f"must be a list of schedules, got {v!r}")
+            raise ConfigError(path, f"must be a list of schedules, got {show(v)}")
         return [build(x, f"{path}[{i}]") for i, x in enumerate(v)]
 
     def schema(self) -> dict[str, Any]:

@@ -37,10 +37,11 @@ else:
 # (evaluation, repr, ==, config, the one-line syntax, pickle) stays far from Python's
 # recursion limit, and eval(repr(s)) within its parser's nesting limit.
 MAX_DEPTH = 64
+MAX_NODES = 100_000
 _MAX_VALUES = 2**28  # steps per values() call: 2 GiB of float64 output
 _CHUNK = 2**16  # steps per evaluation in values(): bounded temporaries
 
-__all__ = ["MAX_DEPTH", "MAX_VALUE", "MISSING", "REGISTRY", "Field", "Schedule",
+__all__ = ["MAX_DEPTH", "MAX_NODES", "MAX_VALUE", "MISSING", "REGISTRY", "Field", "Schedule",
            "cached_property", "examples", "register", "sequence"]
 
 REGISTRY: dict[str, type[Schedule]] = {}
@@ -151,6 +152,9 @@ class Schedule:
     _top: float
     #: 1 for a shape, 1 + the deepest child's for a combinator (at most ``MAX_DEPTH``).
     _depth: int
+    #: The nodes of the tree, a shared child counted at every use (at most ``MAX_NODES``):
+    #: every walk (evaluation, repr, config, bind) visits that many.
+    _size: int
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -191,13 +195,20 @@ class Schedule:
         for f in fields:  # each argument by its role, in order, quoting the user's value
             values[f.name] = f.check(self.kind, values[f.name])
         self.__dict__.update(values)
-        depth = 1 + max((c._depth for c in self.children()), default=0)
+        kids = self.children()
+        depth = 1 + max((c._depth for c in kids), default=0)
+        size = 1 + sum(c._size for c in kids)
+        if size > MAX_NODES:  # a schedule reused inside itself (s = s * s) grows as a tree
+            raise ScheduleError(
+                f"{self.kind}: a schedule holds at most {MAX_NODES} nodes, counting a shared "
+                f"part at every use; this one {size}")
         if depth > MAX_DEPTH:
             raise ScheduleError(
                 f"{self.kind}: schedules nest at most {MAX_DEPTH} deep, this one {depth}; "
                 "a chain a >> b >> c is one flat sequence at any length: build long plans "
                 "as chains or lists, not as nested calls")
         self.__dict__["_depth"] = depth
+        self.__dict__["_size"] = size
         self.__post_init__()
         top = self._bound()
         if not top < math.inf:
@@ -707,7 +718,8 @@ class sequence(Schedule):
         d = new.__dict__
         d.update(schedules=(*self.schedules, *kids), at=None, _missing=[])
         d["_depth"] = max(self._depth, 1 + max(c._depth for c in kids))
-        if d["_depth"] > MAX_DEPTH:
+        d["_size"] = self._size + sum(c._size for c in kids)
+        if d["_depth"] > MAX_DEPTH or d["_size"] > MAX_NODES:
             return sequence([*self.schedules, *kids])  # the constructor says why
         d["_top"] = max(self._top, *(c._top for c in kids))
         starts = list(self._starts)
