@@ -5,7 +5,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from hypothesis import given, settings
+from fuzzing import budget
+from hypothesis import given
 from hypothesis import strategies as st
 
 import lrkit
@@ -133,7 +134,8 @@ def _arguments_pass(cfg):
     return True
 
 
-@settings(max_examples=1500, deadline=None)
+@pytest.mark.fuzz
+@budget(1500)
 @given(_configs())
 def test_the_schema_accepts_exactly_what_the_arguments_checks_accept(cfg):
     validator = jsonschema.Draft202012Validator(lrkit.json_schema())

@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from fuzzing import budget
+from hypothesis import given
 from hypothesis import strategies as st
 
 import lrkit
@@ -397,7 +398,8 @@ def _check_accepted(s):
         pass
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.fuzz
+@budget(300)
 @given(st.one_of(_configs(), TREES))
 def test_fuzz_configs_raise_only_lrkit_errors_and_round_trip(cfg):
     try:
@@ -408,7 +410,8 @@ def test_fuzz_configs_raise_only_lrkit_errors_and_round_trip(cfg):
     _check_accepted(s)
 
 
-@settings(max_examples=300, deadline=None)
+@pytest.mark.fuzz
+@budget(300)
 @given(st.text(alphabet="0123456789 .eE+-%kKMBGTepochsamplestokn!\t_", max_size=120)
        | st.text(max_size=20),
        st.fixed_dictionaries({}, optional={
