@@ -219,3 +219,43 @@ def test_plateau_state_survives_backup_and_restore(tmp_path):
     np.testing.assert_allclose([v for _, v in resumed_log.history],
                                [v for _, v in straight.history][-len(resumed_log.history):],
                                rtol=1e-6)
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("bad", -3, "['bad']: must be an int >= 0, got -3"),
+    ("cooldown", -1, "['cooldown']: must be an int >= 0, got -1"),
+    ("reductions", -2, "['reductions']: must be an int >= 0, got -2"),
+    ("best", float("nan"), "['best']: must be a finite number or None, got nan"),
+    ("has_best", 2, "['has_best']: must be 0 or 1, got 2"),
+])
+def test_tampered_plateau_variables_are_refused(name, value, message):
+    s = lrkit.plateau(lrkit.constant(0.05), factor=0.5, patience=0)
+    m = model(LearningRateSchedule(s))
+    m.fit(*data(), batch_size=8, epochs=1, verbose=0, callbacks=[Plateau("loss")])
+    variables = m.optimizer._learning_rate._vars
+    variables["has_best"].assign(1)               # a best is known: its value counts
+    variables[name].assign(value)                 # as a tampered checkpoint restores it
+    with pytest.raises(lrkit.ConfigError) as info:
+        m.fit(*data(), batch_size=8, epochs=1, verbose=0, callbacks=[Plateau("loss")])
+    assert str(info.value) == "lrkit.keras.Plateau: the optimizer's plateau state" + message
+
+
+@pytest.mark.parametrize("schedule, message", [
+    ("/etc/hostname", "must be a schedule config {'kind': ...}, got '/etc/hostname'"),
+    (None, "must be a schedule config {'kind': ...}, got None"),
+    ({"kind": []}, "unknown kind []; known kinds: clip, constant, cosine, cyclic, difference, "
+                   "exponential, geometric, interpolate, inverse_sqrt, inverse_time, linear, "
+                   "multistep, one_cycle, one_minus_sqrt, past_end, piecewise, plateau, "
+                   "polynomial, product, quotient, restarts, scale, sequence, skip, step, "
+                   "stepped, stretch, sum, tanh, warmup"),
+    ({"kind": "cosine", "start": 0.1, "end": 0.0, "over": -1},
+     "cosine: 'over' must be > 0 steps, got -1"),
+])
+def test_a_saved_config_is_data_never_a_path(schedule, message, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"a file was opened: {args[:1]}")
+
+    monkeypatch.setattr(Path, "read_text", refuse)
+    with pytest.raises(lrkit.ConfigError) as info:
+        LearningRateSchedule.from_config({"schedule": schedule})
+    assert str(info.value) == "lrkit.keras.LearningRateSchedule: config['schedule']: " + message

@@ -117,3 +117,37 @@ def test_range_test_leaves_the_inputs_and_suggests():
     assert 1e-4 < r.lr < 10 and r.suggest()["valley"].valid
     with pytest.raises(ScheduleError, match="build the optimizer with optax.inject_hyperparams"):
         range_test(loss_fn, params, optax.sgd(0.1), batches)
+
+
+def test_check_state_refuses_a_tampered_plateau_state():
+    from lrkit import ConfigError
+    from lrkit.optax import check_state
+
+    s = lrkit.plateau(lrkit.constant(0.1), patience=1)
+    tx = optax.chain(optax.sgd(schedule(s)), reduce_on_plateau(s))
+    state = tx.init(jnp.zeros(1))
+    assert check_state(state) is state                    # the initial best is inf: fine
+    _, state = tx.update(jnp.ones(1), state, value=1.0)
+    assert check_state(state) is state
+    where = "lrkit.optax.check_state: state[1]"
+    good = state[1]
+    for tampered, message in [
+        (good._replace(count=jnp.int32(-5)), ".count: must be an int >= 0, got -5"),
+        (good._replace(count=jnp.float32(2.5)), ".count: must be an int >= 0, got 2.5"),
+        (good._replace(count=jnp.zeros(3, jnp.int32)), ".count: must be a scalar, got "),
+        (good._replace(plateau=good.plateau._replace(best=jnp.nan)),
+         ".plateau.best: must be a number (inf or -inf before the first observation), got nan"),
+        (good._replace(plateau=good.plateau._replace(bad=jnp.int32(-1))),
+         ".plateau.bad: must be an int >= 0, got -1"),
+        (good._replace(plateau=good.plateau._replace(reductions=None)),
+         ".plateau.reductions: must be an int >= 0, got None"),
+        (good._replace(plateau=(1.0, 0)), ".plateau: must be a State(best, bad, cooldown, "
+                                          "reductions), got (1.0, 0)"),
+    ]:
+        with pytest.raises(ConfigError) as info:
+            check_state((state[0], tampered))
+        assert str(info.value).startswith(where + message), str(info.value)
+    with pytest.raises(ConfigError, match="holds no lrkit.optax.reduce_on_plateau state"):
+        check_state(optax.sgd(0.1).init(jnp.zeros(1)))
+    with pytest.raises(ScheduleError, match="call it outside jit"):
+        jax.jit(check_state)(state)

@@ -5,6 +5,9 @@ Python numbers (``lrkit.plateau``'s plain-data API, so ``lrkit.torch`` and the K
 on ``jax.numpy`` under ``jit`` (``lrkit.optax``) and on ``keras.ops`` (the Keras schedule).
 They branch on the plateau's settings only, never on the data.
 
+The plain-data form of a state (``plain``/``unplain``) is what checkpoints hold, so ``unplain``
+checks every field (``checked``) and says which one is wrong.
+
 What does not live here: the ``plateau`` schedule and its arguments (``_combine``), where each
 adapter keeps the state (``torch``, ``keras``, ``optax``).
 """
@@ -13,6 +16,10 @@ from __future__ import annotations
 
 import math
 from collections import namedtuple
+from collections.abc import Mapping
+
+from ._saved import finite, shown, whole
+from .errors import ConfigError
 
 TYPE_CHECKING = False  # typing is imported by type checkers only: it costs ~5 ms
 if TYPE_CHECKING:
@@ -21,7 +28,8 @@ if TYPE_CHECKING:
     from ._combine import plateau
     from ._xp import Ops
 
-__all__ = ["State", "init", "keras_rule", "observe", "plain", "reduce", "torch_rule", "unplain"]
+__all__ = ["State", "checked", "init", "keras_rule", "observe", "plain", "reduce", "torch_rule",
+           "unplain"]
 
 # best: the best metric so far, +inf (mode "min") or -inf ("max") before there is one, as in
 # PyTorch, so every comparison works unchanged, traced too; bad: the bad observations counted;
@@ -118,8 +126,38 @@ def plain(p: plateau, st: State) -> dict[str, Any]:
             "cooldown": int(st.cooldown), "reductions": int(st.reductions)}
 
 
-def unplain(p: plateau, d: Any) -> State:
-    """The state from its plain data (``plain``'s output, and lrkit's saved states)."""
+def unplain(p: plateau, d: Any, where: str = "plateau state") -> State:
+    """The state from its plain data (``plain``'s output, and lrkit's saved states).
+
+    ``d`` is checked as ``checked`` does; a ``ConfigError`` names ``where`` and the key.
+    """
+    c = checked(d, where)
+    best = c["best"]
+    return State(init(p).best if best is None else best, c["bad"], c["cooldown"],
+                 c["reductions"])
+
+
+_KEYS = ("best", "bad", "cooldown", "reductions")
+
+
+def checked(d: Any, where: str = "plateau state") -> dict[str, Any]:
+    """Plain data ``d`` as a well-formed plateau state, normalized (Python ``int``/``float``).
+
+    ``best`` is a finite number or ``None`` (no best yet); ``bad``, ``cooldown`` and
+    ``reductions`` are ints >= 0. Anything else is a ``ConfigError`` at ``where[key]``.
+    """
+    if not isinstance(d, Mapping):
+        raise ConfigError(where, f"must be a mapping with keys {', '.join(_KEYS)}, got "
+                          f"{shown(d)}")
+    extra = [k for k in d if k not in _KEYS]
+    if extra:
+        raise ConfigError(where, f"unknown key {shown(extra[0])}; a plateau state has keys "
+                          f"{', '.join(_KEYS)}")
+    missing = [k for k in _KEYS if k not in d]
+    if missing:
+        raise ConfigError(where, f"missing key {missing[0]!r}")
     best = d["best"]
-    return State(init(p).best if best is None else float(best), int(d["bad"]),
-                 int(d["cooldown"]), int(d["reductions"]))
+    return {"best": None if best is None else finite(
+                best, f"{where}['best']", lo=None, rule="must be a finite number or None"),
+            **{k: whole(d[k], f"{where}[{k!r}]") for k in _KEYS[1:]}}
+

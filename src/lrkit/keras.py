@@ -12,12 +12,12 @@ from typing import Any
 
 import keras
 
-from . import _plateau
+from . import _plateau, _saved
 from ._combine import plateau
 from ._schedule import Schedule
 from ._xp import SCALAR, namespace_for
 from .config import from_config
-from .errors import ScheduleError
+from .errors import ConfigError, ScheduleError
 
 __all__ = ["LRLogger", "LearningRateSchedule", "Plateau", "range_test"]
 
@@ -97,7 +97,11 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> LearningRateSchedule:
-        return cls(from_config(config["schedule"]), config.get("gradient_accumulation_steps"))
+        """Rebuild from ``get_config()``'s data, as a saved model holds it: the schedule from its
+        config mapping only, never from a string (``lrkit.from_config`` would open a file)."""
+        data = config.get("schedule") if isinstance(config, Mapping) else None
+        return cls(_saved.schedule(data, f"{_WHO}: config['schedule']"),
+                   config.get("gradient_accumulation_steps"))
 
 
 def _lrkit_schedule(model: Any, who: str) -> LearningRateSchedule:
@@ -206,9 +210,15 @@ class Plateau(keras.callbacks.Callback):  # type: ignore[misc]
         return s
 
     def _read(self) -> _plateau.State:
+        # Restored weights can hold anything: the state is checked as lrkit.torch checks its
+        # saved plateau states (a ConfigError naming the field).
         v = {n: keras.ops.convert_to_numpy(var).item() for n, var in self._vars.items()}
-        best = float(v["best"]) if v["has_best"] else _plateau.init(self._schedule).best
-        return _plateau.State(best, int(v["bad"]), int(v["cooldown"]), int(v["reductions"]))
+        where = "lrkit.keras.Plateau: the optimizer's plateau state"
+        if v["has_best"] not in (0, 1):
+            raise ConfigError(f"{where}['has_best']", f"must be 0 or 1, got {v['has_best']!r}")
+        return _plateau.unplain(self._schedule, {
+            "best": v["best"] if v["has_best"] else None,
+            **{k: v[k] for k in ("bad", "cooldown", "reductions")}}, where)
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         # restored weights bring the state back

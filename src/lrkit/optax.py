@@ -7,19 +7,21 @@ holds the value of that step. Under ``jax_enable_x64`` the schedule computes in 
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
-from . import _plateau
+from . import _plateau, _saved
 from ._combine import plateau
 from ._schedule import Schedule
 from ._xp import namespace_for
-from .errors import ScheduleError
+from .errors import ConfigError, ScheduleError
 
-__all__ = ["range_test", "reduce_on_plateau", "schedule"]
+__all__ = ["check_state", "range_test", "reduce_on_plateau", "schedule"]
 
 
 def _check(s: Any, who: str, binding: dict[str, Any]) -> Schedule:
@@ -80,6 +82,9 @@ def reduce_on_plateau(s: plateau, *, steps_per_epoch: float | None = None,
     same code computes them). With another learning rate than ``schedule(s)``, ``min_value`` and
     ``eps`` are in units of ``s``'s values: ``lrkit.plateau(lrkit.constant(1.0), …)`` makes them
     fractions of that learning rate. Where ``s``'s schedule is 0 the updates stay 0.
+
+    The state is data the user saves and restores; under ``jit`` it cannot be checked, so
+    check a restored optimizer state once with ``check_state(state)`` before training on.
     """
     if not isinstance(s, plateau):
         raise ScheduleError(f"lrkit.optax.reduce_on_plateau: expected lrkit.plateau(...), got "
@@ -112,6 +117,55 @@ def reduce_on_plateau(s: plateau, *, steps_per_epoch: float | None = None,
                 PlateauState(new, optax.safe_increment(state.count)))
 
     return optax.GradientTransformationExtraArgs(init, update)
+
+
+def check_state(state: Any) -> Any:
+    """Check the ``reduce_on_plateau`` states in an optimizer state restored from a checkpoint;
+    return ``state`` unchanged.
+
+    Each ``PlateauState`` in the pytree must hold scalars: ``count``, ``bad``, ``cooldown`` and
+    ``reductions`` ints >= 0, ``best`` a number (``inf`` or ``-inf`` before the first
+    observation, never NaN). Anything else raises ``lrkit.ConfigError`` naming the field
+    (``lrkit.optax.check_state: state[1].count: must be an int >= 0, got -5``). Call it outside
+    ``jit``, on concrete arrays.
+
+    >>> state = check_state(restored)  # doctest: +SKIP
+    """
+    found = jax.tree_util.tree_flatten_with_path(
+        state, is_leaf=lambda x: isinstance(x, PlateauState))[0]
+    states = [(path, x) for path, x in found if isinstance(x, PlateauState)]
+    if not states:
+        raise ConfigError("lrkit.optax.check_state", "the state holds no "
+                          "lrkit.optax.reduce_on_plateau state (PlateauState); restore the "
+                          "checkpoint into the structure optimizer.init(params) returns")
+    for path, x in states:
+        where = f"lrkit.optax.check_state: state{jax.tree_util.keystr(path)}"
+        _saved.whole(_item(x.count, f"{where}.count"), f"{where}.count")
+        st = x.plateau
+        if not isinstance(st, tuple) or len(st) != len(_plateau.State._fields):
+            raise ConfigError(f"{where}.plateau", "must be a State(best, bad, cooldown, "
+                              f"reductions), got {_saved.shown(st)}")
+        best = _item(st[0], f"{where}.plateau.best")
+        if not (isinstance(best, float) and math.isinf(best)):
+            _saved.finite(best, f"{where}.plateau.best", lo=None,
+                          rule="must be a number (inf or -inf before the first observation)")
+        for name, v in zip(_plateau.State._fields[1:], st[1:]):
+            _saved.whole(_item(v, f"{where}.plateau.{name}"), f"{where}.plateau.{name}")
+    return state
+
+
+def _item(v: Any, where: str) -> Any:
+    """A scalar array's value as a Python number (anything else is an error)."""
+    if isinstance(v, jax.core.Tracer):
+        raise ScheduleError("lrkit.optax.check_state: call it outside jit, on the restored "
+                            "arrays")
+    try:
+        a = np.asarray(v)
+    except Exception:  # noqa: BLE001 - ragged or odd data: not a scalar either way
+        a = None
+    if a is None or a.shape != ():
+        raise ConfigError(where, f"must be a scalar, got {_saved.shown(v)}")
+    return a.item()
 
 
 def range_test(loss_fn: Any, params: Any, optimizer: Any, data: Any, *,

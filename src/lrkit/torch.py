@@ -20,11 +20,11 @@ from typing import Any
 import torch
 from torch.optim.lr_scheduler import LRScheduler as _TorchLRScheduler
 
+from . import _plateau, _saved
 from ._combine import plateau
 from ._schedule import Schedule
 from ._xp import SCALAR
-from .config import from_config
-from .errors import ScheduleError
+from .errors import ConfigError, ScheduleError
 
 __all__ = ["LRScheduler"]
 
@@ -257,40 +257,38 @@ class LRScheduler(_TorchLRScheduler):
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore the counter, plateau state and base values; O(1) and exact."""
-        sd = state_dict
-        if not isinstance(sd, Mapping) or "lrkit" not in sd:
-            keys = sorted(sd) if isinstance(sd, Mapping) else type(sd).__name__
-            raise ScheduleError(f"{_WHO}: not an lrkit scheduler state (keys: {keys}); it was "
-                                "saved by another scheduler")
-        if sd["lrkit"] != STATE_VERSION:
-            raise ScheduleError(f"{_WHO}: state version {sd['lrkit']!r} is not supported by "
-                                f"this lrkit (version {STATE_VERSION})")
-        n = len(self.optimizer.param_groups)
-        if len(sd["base_values"]) != n:
-            raise ScheduleError(
-                f"{_WHO}: the state has {len(sd['base_values'])} param groups, the optimizer "
-                f"has {n}; build the optimizer with the same groups as the checkpoint")
-        saved = {int(i): from_config(c) for i, c in sd["schedules"].items()}
-        count = int(sd["count"])
+        """Restore the counter, plateau state and base values; O(1) and exact.
+
+        The state is checked first, every field (``_checked_state``): a malformed one raises
+        ``lrkit.ConfigError`` naming its key, and nothing is changed.
+        """
+        count, bases, saved, plateaus = _checked_state(state_dict,
+                                                       len(self.optimizer.param_groups))
+        if self.relative:
+            for i, s in self.schedules.items():
+                if not math.isfinite(bases[i] * s._top):
+                    raise ConfigError(
+                        f"{_WHO}: state_dict['base_values'][{i}]",
+                        f"{bases[i]!r} times the schedule's largest value {s._top!r} "
+                        "overflows the float range")
         changed = [i for i in set(saved) | set(self.schedules)
                    if saved.get(i) != self.schedules.get(i)]
         if changed:
             count = self._on_change(saved, changed, count)
         self.count = count
-        self.base_values = [float(v) for v in sd["base_values"]]
+        self.base_values = bases
         self.base_lrs = list(self.base_values)
-        for i, st in sd["plateau"].items():
-            if int(i) in self.plateau_states:
-                self.plateau_states[int(i)] = dict(st)
+        for i, st in plateaus.items():
+            if i in self.plateau_states:
+                self.plateau_states[i] = st
         self._write()
 
     def _on_change(self, saved: dict[int, Schedule], changed: list[int], count: int) -> int:
         if self.on_change == "error":
             diff = "; ".join(f"group {i}: checkpoint {saved.get(i)!r}, now "
                              f"{self.schedules.get(i)!r}" for i in sorted(changed))
-            raise ScheduleError(
-                f"{_WHO}: the checkpoint's schedule differs from this scheduler's ({diff}); "
+            raise ConfigError(
+                _WHO, f"the checkpoint's schedule differs from this scheduler's ({diff}); "
                 "pass on_change='use_new' to evaluate the new schedule at the saved step, or "
                 "'rescale' to continue it from the saved fraction of the run")
         if self.on_change == "use_new":
@@ -298,15 +296,83 @@ class LRScheduler(_TorchLRScheduler):
         i = sorted(changed)[0]
         old, new = saved.get(i), self.schedules.get(i)
         if old is None or new is None or not old.duration or not new.duration:
-            raise ScheduleError(f"{_WHO}: on_change='rescale' needs finite schedules in the "
-                                f"checkpoint and now (group {i}: {old!r} -> {new!r})")
-        return round(count / old.duration * new.duration)
+            raise ConfigError(_WHO, f"on_change='rescale' needs finite schedules in the "
+                              f"checkpoint and now (group {i}: {old!r} -> {new!r})")
+        return min(round(count / old.duration * new.duration), _saved.LIMIT - 1)
 
     def close(self) -> None:
         """Detach from the optimizer's step hooks."""
         for h in self._hooks:
             h.remove()
         self._hooks = []
+
+
+_STATE_KEYS = ("lrkit", "count", "hyperparam", "relative", "base_values", "schedules", "plateau")
+
+
+def _checked_state(sd: Any, n: int) -> tuple[int, list[float], dict[int, Schedule],
+                                             dict[int, dict[str, Any]]]:
+    """The count, base values, schedules and plateau states of a saved state, each checked.
+
+    A checkpoint is data, never a path: a schedule is built from its config mapping only
+    (``lrkit.from_config`` would open a file named by a string). Every error is a
+    ``ConfigError`` naming the key, e.g. ``state_dict['count']: must be an int >= 0, got -5``.
+    """
+    show = _saved.shown
+    if not isinstance(sd, Mapping) or "lrkit" not in sd:
+        keys = show(sorted(map(str, sd))) if isinstance(sd, Mapping) else type(sd).__name__
+        raise ConfigError(_WHO, f"not an lrkit scheduler state (keys: {keys}); it was saved "
+                          "by another scheduler")
+    version = sd["lrkit"]
+    if type(version) is not int or version != STATE_VERSION:
+        raise ConfigError(_WHO, f"state version {show(version)} is not supported by this "
+                          f"lrkit (version {STATE_VERSION})")
+    at = f"{_WHO}: state_dict"
+    for key in sd:
+        if key not in _STATE_KEYS:
+            raise ConfigError(at, f"unknown key {show(key)}; an lrkit state has keys "
+                              f"{', '.join(_STATE_KEYS)}")
+    for key in _STATE_KEYS:
+        if key not in sd:
+            raise ConfigError(at, f"missing key {key!r}")
+    count = _saved.whole(sd["count"], f"{at}['count']")
+    if not isinstance(sd["hyperparam"], str):
+        raise ConfigError(f"{at}['hyperparam']", f"must be a str, got {show(sd['hyperparam'])}")
+    if not isinstance(sd["relative"], bool):
+        raise ConfigError(f"{at}['relative']", f"must be true or false, got "
+                          f"{show(sd['relative'])}")
+    bases = sd["base_values"]
+    if not isinstance(bases, (list, tuple)):
+        raise ConfigError(f"{at}['base_values']", f"must be a list of numbers, got {show(bases)}")
+    if len(bases) != n:
+        raise ConfigError(_WHO, f"the state has {len(bases)} param groups, the optimizer has "
+                          f"{n}; build the optimizer with the same groups as the checkpoint")
+    values = [_saved.finite(v, f"{at}['base_values'][{i}]") for i, v in enumerate(bases)]
+    saved = {i: _saved.schedule(c, f"{at}['schedules'][{k!r}]")
+             for k, i, c in _by_group(sd["schedules"], n, f"{at}['schedules']")}
+    plateaus = {}
+    for k, i, st in _by_group(sd["plateau"], n, f"{at}['plateau']"):
+        if not isinstance(saved.get(i), plateau):
+            raise ConfigError(f"{at}['plateau'][{k!r}]", f"a plateau state, but the state's "
+                              f"schedule for group {i} is not a plateau")
+        plateaus[i] = _plateau.checked(st, f"{at}['plateau'][{k!r}]")
+    return count, values, saved, plateaus
+
+
+def _by_group(data: Any, n: int, where: str) -> list[tuple[Any, int, Any]]:
+    """``(key, group index, value)`` for a mapping keyed by group index (``"0"``, ``"1"``, …)."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(where, f"must be a mapping from param group index to data, got "
+                          f"{_saved.shown(data)}")
+    out = []
+    for k, v in data.items():
+        i = k if type(k) is int else int(k) if isinstance(k, str) and k.isdecimal() \
+            and len(k) < 20 else -1
+        if not 0 <= i < n:
+            raise ConfigError(where, f"key {_saved.shown(k)} is not a param group index "
+                              f"0..{n - 1}")
+        out.append((k, i, v))
+    return out
 
 
 def _eager(fn: Any) -> Any:
