@@ -14,7 +14,8 @@ import pathlib
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from fuzzing import budget
+from hypothesis import given
 from hypothesis import strategies as st
 
 import lrkit
@@ -262,7 +263,8 @@ def tamper(data, draw, top=True):
     return draw(json_like)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.fuzz
+@budget(300)
 @given(st.data(), st.sampled_from(["error", "use_new", "rescale"]), st.booleans())
 def test_tampered_state_is_refused_or_resumes_safely(data, on_change, relative):
     sd = copy.deepcopy(SAVED)
