@@ -10,12 +10,13 @@ burn-in, cosine decay with warmup and hold, manual stepping with optional warmup
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from .._schedule import Schedule, sequence
 from .._shapes import constant, cosine, exponential, linear, piecewise
-from ..errors import ConfigError, ScheduleError
+from ..errors import ConfigError, ScheduleError, show
 
 __all__ = ["from_tf_object_detection", "parse_text_proto"]
 
@@ -51,8 +52,10 @@ def parse_text_proto(text: str, source: str = "pipeline.config") -> dict[str, An
         t = tokens[i] if i < len(tokens) else ("", "", line, pos - start + 1)
         return ConfigError(f"{source}, line {t[2]}, column {t[3]}", message)
 
-    def message(close: str | None) -> dict[str, Any]:
+    def message(close: str | None, depth: int = 0) -> dict[str, Any]:
         nonlocal i
+        if depth > _MAX_NESTING:
+            raise fail(f"messages nest deeper than {_MAX_NESTING}")
         out: dict[str, Any] = {}
         while True:
             if i >= len(tokens):
@@ -73,7 +76,7 @@ def parse_text_proto(text: str, source: str = "pipeline.config") -> dict[str, An
             t = tokens[i]
             if t[1] in ("{", "<"):
                 i += 1
-                v: Any = message("}" if t[1] == "{" else ">")
+                v: Any = message("}" if t[1] == "{" else ">", depth + 1)
             elif t[0] in ("num", "str", "word"):
                 i += 1
                 v = _scalar(t[0], t[1])
@@ -89,14 +92,40 @@ def parse_text_proto(text: str, source: str = "pipeline.config") -> dict[str, An
     return message(None)
 
 
+_MAX_NESTING = 64  # a pipeline.config nests about 6 deep
+
+
 def _scalar(kind: str, text: str) -> Any:
     if kind == "str":
-        return text[1:-1]
+        return _Quoted(text[1:-1])
     if kind == "word":
         return {"true": True, "True": True, "false": False, "False": False}.get(text, text)
     text = text.rstrip("fF")
-    f = float(text)
-    return int(f) if re.fullmatch(r"[-+]?\d+", text) else f
+    if re.fullmatch(r"[-+]?\d+", text) and len(text) <= 40:
+        return int(text)
+    return float(text[:400])  # a longer number is inf or 0 either way
+
+
+class _Quoted(str):
+    """A quoted string: never a number or a bool (``staircase: "false"`` is not false)."""
+
+
+def _get(c: dict[str, Any], key: str, default: Any, kind: str) -> Any:
+    """Field ``key`` of a schedule block as ``kind`` (number, count, bool), or a ConfigError
+    naming the field, the rule and the value."""
+    v = c.get(key, default)
+    if kind == "bool":
+        if not isinstance(v, bool):
+            raise ConfigError(key, f"must be true or false, got {show(v)}")
+        return v
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or isinstance(v, _Quoted) \
+            or not math.isfinite(v):
+        raise ConfigError(key, f"must be a finite number, got {show(v)}")
+    if kind == "count":
+        if v != int(v) or v < 0:
+            raise ConfigError(key, f"must be a whole number of steps >= 0, got {show(v)}")
+        return int(v)
+    return float(v)
 
 
 def _find(node: Any, key: str) -> list[Any]:
@@ -130,32 +159,38 @@ def from_tf_object_detection(text: str, source: str = "pipeline.config") -> Sche
     block = blocks[0]
     for name, build in _BUILDERS.items():
         if name in block:
+            body = block[name]
+            if not isinstance(body, dict):
+                raise ConfigError(f"{source}: {name}", f"must be a block {{ ... }}, got "
+                                  f"{show(body)}")
             try:
-                return build(block[name])
+                return build(body)
             except ScheduleError as e:
                 raise ConfigError(f"{source}: {name}", str(e)) from None
+            except ConfigError as e:
+                raise ConfigError(f"{source}: {name}.{e.where}", e.message) from None
     raise ConfigError(source, f"unknown learning_rate schedule {sorted(block)}; known: "
                       f"{', '.join(_BUILDERS)}")
 
 
 def _exponential(c: dict[str, Any]) -> Schedule:
-    base = float(c.get("initial_learning_rate", 0.002))
-    decay = exponential(base, float(c.get("decay_factor", 0.95)),
-                        int(c.get("decay_steps", 4000000)),
-                        staircase=bool(c.get("staircase", True)))
-    burnin = int(c.get("burnin_steps", 0))
-    burnin_lr = float(c.get("burnin_learning_rate", 0.0)) or base
+    base = _get(c, "initial_learning_rate", 0.002, "number")
+    decay = exponential(base, _get(c, "decay_factor", 0.95, "number"),
+                        _get(c, "decay_steps", 4000000, "count"),
+                        staircase=_get(c, "staircase", True, "bool"))
+    burnin = _get(c, "burnin_steps", 0, "count")
+    burnin_lr = _get(c, "burnin_learning_rate", 0.0, "number") or base
     s: Schedule = decay if burnin <= 0 else constant(burnin_lr, over=burnin) >> decay
-    floor = float(c.get("min_learning_rate", 0.0))
+    floor = _get(c, "min_learning_rate", 0.0, "number")
     return s.clip(min=floor) if floor > 0 else s
 
 
 def _cosine(c: dict[str, Any]) -> Schedule:
-    base = float(c.get("learning_rate_base", 0.002))
-    total = int(c.get("total_steps", 4000000))
-    warm_lr = float(c.get("warmup_learning_rate", 0.0002))
-    w = int(c.get("warmup_steps", 10000))
-    hold = int(c.get("hold_base_rate_steps", 0))
+    base = _get(c, "learning_rate_base", 0.002, "number")
+    total = _get(c, "total_steps", 4000000, "count")
+    warm_lr = _get(c, "warmup_learning_rate", 0.0002, "number")
+    w = _get(c, "warmup_steps", 10000, "count")
+    hold = _get(c, "hold_base_rate_steps", 0, "count")
     if total < w + hold:
         raise ScheduleError(f"total_steps ({total}) must be at least warmup_steps + "
                             f"hold_base_rate_steps ({w} + {hold})")
@@ -171,14 +206,19 @@ def _cosine(c: dict[str, Any]) -> Schedule:
 def _manual(c: dict[str, Any]) -> Schedule:
     steps = c.get("schedule", [])
     steps = steps if isinstance(steps, list) else [steps]
-    bounds = [int(x["step"]) for x in steps]
-    rates = [float(c.get("initial_learning_rate", 0.002))] + \
-        [float(x["learning_rate"]) for x in steps]
+    for i, x in enumerate(steps):
+        if not isinstance(x, dict):
+            raise ConfigError(f"schedule[{i}]", f"must be a block {{ step: … learning_rate: … "
+                              f"}}, got {show(x)}")
+    # the proto's defaults: step 0 and learning_rate 0.002
+    bounds = [_get(x, "step", 0, "count") for x in steps]
+    rates = [_get(c, "initial_learning_rate", 0.002, "number")] + \
+        [_get(x, "learning_rate", 0.002, "number") for x in steps]
     if not bounds:
         return constant(rates[0])
     if bounds[0] == 0:
         raise ScheduleError("the first boundary may not be 0 (TensorFlow refuses it too)")
-    if not c.get("warmup", False):
+    if not _get(c, "warmup", False, "bool"):
         return piecewise(rates, bounds)
     rest = piecewise(rates[1:], [b - bounds[0] for b in bounds[1:]]) if len(bounds) > 1 \
         else constant(rates[1])
@@ -186,7 +226,7 @@ def _manual(c: dict[str, Any]) -> Schedule:
 
 
 def _constant(c: dict[str, Any]) -> Schedule:
-    return constant(float(c.get("learning_rate", 0.002)))
+    return constant(_get(c, "learning_rate", 0.002, "number"))
 
 
 _BUILDERS = {
