@@ -22,7 +22,7 @@ from .._shapes import (
     one_minus_sqrt,
     polynomial,
 )
-from ..errors import ScheduleError
+from ..errors import ScheduleError, show
 
 __all__ = ["from_hf"]
 
@@ -42,10 +42,42 @@ def from_hf(name: str, num_warmup_steps: int | float | None = None,
     ``decay_type``, ``min_lr_ratio``, and ``ReduceLROnPlateau``'s).
     """
     if name not in _TYPES:
-        raise ScheduleError(f"from_hf: unknown scheduler type {name!r}; Hugging Face's types "
-                            f"are {', '.join(_TYPES)}")
-    b = float(base_lr)
+        raise ScheduleError(f"from_hf: unknown scheduler type {show(name)}; Hugging Face's "
+                            f"types are {', '.join(_TYPES)}")
+    _number("base_lr", base_lr)
+    if num_warmup_steps is not None:
+        _number("num_warmup_steps", num_warmup_steps)
+    if num_training_steps is not None:
+        _number("num_training_steps", num_training_steps, whole=True)
     kw = dict(scheduler_specific_kwargs)
+    for key, v in kw.items():
+        if v is None:  # transformers' default for most of them
+            continue
+        if key in _WORDS:
+            if not isinstance(v, str):
+                raise ScheduleError(f"from_hf: {key!r} must be a string, got {show(v)}")
+        elif not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)):
+            raise ScheduleError(f"from_hf: {key!r} must be a finite number, got {show(v)}")
+    s = _from_hf(name, num_warmup_steps, num_training_steps, float(base_lr), kw)
+    if kw:  # get_scheduler passes them on, and the scheduler raises TypeError
+        raise ScheduleError(f"from_hf: {name!r} takes no argument(s) {', '.join(sorted(kw))}, "
+                            "as transformers.get_scheduler would refuse them")
+    return s
+
+
+_WORDS = ("warmup_type", "decay_type", "mode", "threshold_mode")  # the others are numbers
+
+
+def _number(name: str, v: Any, whole: bool = False) -> None:
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+    if not ok or whole and v != int(v):
+        rule = "a whole number >= 0" if whole else "a finite number >= 0"
+        raise ScheduleError(f"from_hf: {name!r} must be {rule}, got {show(v)}")
+
+
+def _from_hf(name: str, num_warmup_steps: int | float | None, num_training_steps: int | None,
+             b: float, kw: dict[str, Any]) -> Schedule:
+    """The schedule, taking its extra arguments out of ``kw`` (what is left was not used)."""
     if name == "constant":
         return constant(b)
     if name == "reduce_lr_on_plateau":
@@ -123,6 +155,9 @@ def _ramp(w: int, after: Schedule, b: float) -> Schedule:
 def _cos(b: float, end: float, over: int, cycles: float) -> Schedule:
     if over <= 0:
         return constant(end)
+    cycles = abs(float(cycles))  # cos is even; 0 cycles is cos(0): the base LR throughout
+    if cycles == 0:
+        return constant(b)
     c = cosine(b, end, over)
     return (c if cycles == 0.5 else c.stretch(0.5 / float(cycles))).past_end("continue")
 
@@ -131,6 +166,9 @@ def _min_rate(b: float, kw: dict[str, Any]) -> float:
     lr, rate = kw.pop("min_lr", None), kw.pop("min_lr_rate", None)
     if (lr is None) == (rate is None):
         raise ScheduleError("from_hf: give exactly one of min_lr and min_lr_rate")
+    if rate is None and b == 0:
+        raise ScheduleError("from_hf: min_lr is read as min_lr / base_lr, so it needs "
+                            "base_lr > 0 (transformers divides by zero too)")
     return float(rate) if rate is not None else float(lr) / b
 
 
@@ -147,7 +185,7 @@ def _wsd(b: float, w: int, total: int | None, kw: dict[str, Any]) -> Schedule:
         stable = int(total) - w - d
     m = float(kw.pop("min_lr_ratio", 0.0))
     wtype, dtype = kw.pop("warmup_type", "linear"), kw.pop("decay_type", "cosine")
-    cycles = float(kw.pop("num_cycles", 0.5))
+    cycles = abs(float(kw.pop("num_cycles", 0.5))) or 0.5
     parts: list[Schedule] = []
     if w > 0:
         if wtype == "linear":

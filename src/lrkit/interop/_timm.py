@@ -33,7 +33,7 @@ from .._shapes import (
     step,
     tanh,
 )
-from ..errors import ScheduleError
+from ..errors import ScheduleError, show
 
 __all__ = ["from_timm"]
 
@@ -46,6 +46,52 @@ _DEFAULTS: dict[str, Any] = dict(
     noise_seed=42, cycle_mul=1.0, cycle_decay=0.1, cycle_limit=1, k_decay=1.0, decay_fn=None,
     stable_timescale=None, plateau_mode="max", step_on_epochs=True, updates_per_epoch=0)
 _WSD_DECAYS = {"linear": linear, "1-sqrt": one_minus_sqrt, "cosine": cosine}
+_MAX_DRAWS = 1_000_000  # ~10 s; timm's per-update MobileNetV3 recipe draws 360,000
+_OPTIONAL = {"decay_epochs": "number", "noise": "noise", "decay_fn": "str",
+             "stable_timescale": "number"}
+
+
+def _kind(name: str) -> str:
+    d = _DEFAULTS[name]
+    if name in _OPTIONAL:
+        return _OPTIONAL[name]
+    return "bool" if isinstance(d, bool) else "number" if isinstance(d, (int, float)) else \
+        "numbers" if isinstance(d, tuple) else "str"
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _fits(v: Any, kind: str) -> bool:
+    if kind == "bool":
+        return isinstance(v, bool)
+    if kind == "number":
+        return _is_number(v)
+    if kind == "str":
+        return isinstance(v, str)
+    numbers = isinstance(v, (list, tuple)) and all(map(_is_number, v))
+    if kind == "numbers":
+        return numbers
+    return _is_number(v) or numbers and 1 <= len(v) <= 2  # noise
+
+
+def _check_types(base_lr: Any, kwargs: dict[str, Any]) -> None:
+    """Each argument of the type create_scheduler_v2 reads it as (its default's), before any
+    arithmetic on it."""
+    if not _is_number(base_lr) or base_lr < 0:
+        raise ScheduleError(f"from_timm: 'base_lr' must be a finite number >= 0, got "
+                            f"{show(base_lr)}")
+    for name, v in kwargs.items():
+        kind = _kind(name)
+        if v is None and name in _OPTIONAL:
+            continue
+        ok = _fits(v, kind)
+        if not ok:
+            what = {"bool": "True or False", "number": "a finite number", "str": "a string",
+                    "numbers": "a list of finite numbers",
+                    "noise": "a number or a list of one or two numbers"}[kind]
+            raise ScheduleError(f"from_timm: {name!r} must be {what}, got {show(v)}")
 
 
 def from_timm(base_lr: float, **kwargs: Any) -> Schedule:
@@ -67,6 +113,7 @@ def from_timm(base_lr: float, **kwargs: Any) -> Schedule:
         raise ScheduleError(f"from_timm: unknown argument(s) {', '.join(unknown)}; "
                             f"create_scheduler_v2 takes {', '.join(_DEFAULTS)}")
     a = {**_DEFAULTS, **kwargs}
+    _check_types(base_lr, kwargs)
     b = float(base_lr)
     sched = a["sched"]
     if sched not in _SCHEDS:
@@ -227,6 +274,9 @@ def _noisy(s: Schedule, a: dict[str, Any], t_initial: int, first: int,
     ts = range(max(math.ceil(lo), first), math.ceil(hi))
     if not ts:
         return s
+    if len(ts) > _MAX_DRAWS:  # each is a seeded torch generator, drawn up front (~10 µs each)
+        raise ScheduleError(f"from_timm: noise over {len(ts):,} steps; lrkit draws timm's "
+                            f"noise up front, at most {_MAX_DRAWS:,} steps of it")
     pct, std, seed = float(a["noise_pct"]), float(a["noise_std"]), int(a["noise_seed"])
     if pct >= 1:
         raise ScheduleError(f"from_timm: noise_pct={pct} lets the noise reach -100% and make "

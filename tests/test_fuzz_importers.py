@@ -1,0 +1,64 @@
+"""Importers at the input boundary: from_hf and from_timm with random arguments raise only
+lrkit errors; what they accept evaluates to finite values >= 0."""
+
+import math
+
+import pytest
+from fuzzing import budget
+from hypothesis import given
+from hypothesis import strategies as st
+
+import lrkit
+from lrkit.interop._hf import _TYPES
+
+ODD = [None, "abc", "", -1, -1.5, 0, 0.5, 1, 2, 3.5, 10, 1e9, float("nan"), float("inf"), True,
+       [1], {"a": 1}, "linear", "cosine", "1-sqrt", 1e-7]
+HF_KWARGS = ["num_cycles", "power", "lr_end", "timescale", "min_lr", "min_lr_rate",
+             "warmup_lr_rate", "num_decay_steps", "num_stable_steps", "warmup_type",
+             "decay_type", "min_lr_ratio", "factor", "patience", "mode", "threshold", "foo"]
+
+
+def check(build):
+    try:
+        s = build()
+    except (lrkit.ScheduleError, lrkit.ConfigError):
+        return
+    if not s._missing:
+        for k in (0, 1, 5, 50, 10**6):
+            v = s(k)
+            assert math.isfinite(v) and v >= 0
+
+
+@pytest.mark.fuzz
+@budget(300)
+@given(st.sampled_from(list(_TYPES) + ["nope"]), st.sampled_from(ODD), st.sampled_from(ODD),
+       st.sampled_from(ODD), st.dictionaries(st.sampled_from(HF_KWARGS), st.sampled_from(ODD),
+                                             max_size=3))
+def test_from_hf_raises_only_lrkit_errors(name, warm, total, lr, kw):
+    check(lambda: lrkit.from_hf(name, warm, total, base_lr=lr, **kw))
+
+
+TIMM = ["sched", "num_epochs", "decay_epochs", "decay_milestones", "cooldown_epochs",
+        "patience_epochs", "decay_rate", "min_lr", "warmup_lr", "warmup_epochs",
+        "warmup_prefix", "noise_pct", "noise_std", "noise_seed", "cycle_mul",
+        "cycle_decay", "cycle_limit", "k_decay", "plateau_mode", "step_on_epochs",
+        "updates_per_epoch"]
+
+
+@pytest.mark.fuzz
+@budget(300)
+@given(st.sampled_from(ODD), st.dictionaries(
+    st.sampled_from(TIMM), st.sampled_from(ODD + ["cosine", "step", "tanh", "poly", "plateau",
+                                                  "multistep", "wsd", "rsqrt", [1, 2]]),
+    max_size=4))
+def test_from_timm_raises_only_lrkit_errors(lr, kw):
+    # (noise is left out: a legitimate noise range of up to a million steps takes seconds to
+    # draw, as timm draws it; test_noise_past_a_million_steps_is_refused covers the limit)
+    check(lambda: lrkit.from_timm(lr, **kw))
+
+
+def test_noise_past_a_million_steps_is_refused():
+    with pytest.raises(lrkit.ScheduleError) as info:
+        lrkit.from_timm(0.1, num_epochs=10**9, noise=0.5)
+    assert str(info.value) == ("from_timm: noise over 500,000,000 steps; lrkit draws timm's "
+                               "noise up front, at most 1,000,000 steps of it")
