@@ -155,3 +155,11 @@ def test_cyclic_at_the_last_step_is_exact():
 def test_negative_zero_is_zero():
     s = lrkit.linear(-0.0, 1.0, 4)
     assert math.copysign(1.0, s.start) == 1.0 and repr(s) == "linear(0.0, 1.0, 4)"
+
+
+def test_found_by_make_fuzz():
+    # LRKIT_FUZZ_SCALE=40: a ZeroDivisionError, and a warmup ramp whose t·(k + 1) overflowed
+    with pytest.raises(lrkit.ScheduleError, match="'period_mult' must be at least 2\\*\\*-20"):
+        lrkit.restarts(lrkit.interpolate([[1, 0.0]]), period_mult=1e-300, limit=1)
+    s = lrkit.warmup(lrkit.cosine(1e300, 0.0, 1, exponent=5e-324, k_decay=5e-324), 2**62)
+    check(s, STEPS)

@@ -17,7 +17,7 @@ from ._schedule import (
     register,
 )
 from ._shapes import _Anneal, _blend, _cos_weight, _linear_weight, constant, cosine
-from ._time import Binding, Time
+from ._time import MIN_STEPS, Binding, Time
 from ._xp import SCALAR, Ops
 from .errors import ScheduleError, fail
 
@@ -114,7 +114,9 @@ class warmup(Schedule):
     def _ramp(self, k: Any, xp: Ops) -> Any:
         (s0, t), w = self._ends, float(self.over)
         if self.start is None and self.shape == "linear":
-            return t * (xp.fl(k) + 1.0) / (w + 1.0)
+            if t * (w + 1.0) < 1e300:
+                return t * (xp.fl(k) + 1.0) / (w + 1.0)
+            return t * ((xp.fl(k) + 1.0) / (w + 1.0))  # the ratio first: t·(k+1) would overflow
         left, k = xp.fl(xp.diff(self.over, k)), xp.fl(k)
         if self.shape == "linear":
             return _blend(s0, t, _linear_weight(k, left, w, s0 > t))
@@ -178,6 +180,10 @@ class restarts(Schedule):
                                  peak_decay=0.7, limit=4, decay="peak", cycle_index="log")}
 
     def __post_init__(self) -> None:
+        if self.period_mult < MIN_STEPS:
+            raise fail(self.kind, "period_mult", "must be at least 2**-20 (about 1e-6)",
+                       self.period_mult, "cycles shorter than a millionth of the first have "
+                       "no steps")
         if self.period_mult < 1 and self.limit is None:
             raise fail(self.kind, "period_mult", "< 1 shrinks the cycles towards zero length, "
                        "so it needs a limit", self.period_mult, "give limit=<number of cycles>")
