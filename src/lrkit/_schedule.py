@@ -689,7 +689,7 @@ class sequence(Schedule):
 
     @classmethod
     def _examples(cls) -> dict[str, Schedule]:
-        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+        from ._shapes import constant, cosine, linear
 
         return {"": sequence([linear(0.1, 1.0, 6), cosine(1.0, 0.1, 20), constant(0.1)],
                              at=[6, 30])}
@@ -802,7 +802,7 @@ class Scale(Schedule):
 
     @classmethod
     def _examples(cls) -> dict[str, Schedule]:
-        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+        from ._shapes import cosine
 
         return {"": cosine(1.0, 0.1, 20) * 0.5}
 
@@ -819,7 +819,6 @@ class Scale(Schedule):
         return self.schedule._at(k, xp, hold) * self.factor
 
 
-
 @register
 class Product(Schedule):
     """``left * right``, step by step; finite when both are, lasting the longer."""
@@ -831,7 +830,7 @@ class Product(Schedule):
 
     @classmethod
     def _examples(cls) -> dict[str, Schedule]:
-        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+        from ._shapes import cosine, cyclic
 
         return {"": cosine(1.0, 0.1, 20) * cyclic(0.5, 1.0, 3)}
 
@@ -868,7 +867,6 @@ class _Arithmetic(Schedule):
         return None if None in ds else max(ds)  # type: ignore[type-var]
 
 
-
 @register
 class Sum(_Arithmetic):
     """``left + right``: a schedule plus a number or another schedule (DeepSpeed's and timm's
@@ -878,7 +876,7 @@ class Sum(_Arithmetic):
 
     @classmethod
     def _examples(cls) -> dict[str, Schedule]:
-        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+        from ._shapes import cosine, linear
 
         return {"": cosine(1.0, 0.1, 20) + linear(0.0, 0.3, 30),
                 "number": 0.25 + cosine(1.0, 0.1, 20)}
@@ -902,7 +900,7 @@ class Difference(_Arithmetic):
 
     @classmethod
     def _examples(cls) -> dict[str, Schedule]:
-        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+        from ._shapes import cosine, linear
 
         return {"": cosine(1.0, 0.1, 20) - linear(0.0, 0.5, 30),
                 "number": 1.0 - cosine(0.9, 0.1, 20)}
@@ -931,7 +929,7 @@ class Quotient(Schedule):
 
     @classmethod
     def _examples(cls) -> dict[str, Schedule]:
-        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+        from ._shapes import cosine
 
         return {"": cosine(1.0, 0.1, 20) / 3.0}
 
@@ -948,7 +946,6 @@ class Quotient(Schedule):
         return self.schedule._at(k, xp, hold) / self.divisor
 
 
-
 @register
 class Clip(Schedule):
     """``schedule.clip(min, max)``: values clipped to ``[min, max]``, each bound a number or a
@@ -962,7 +959,7 @@ class Clip(Schedule):
 
     @classmethod
     def _examples(cls) -> dict[str, Schedule]:
-        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+        from ._shapes import cosine
 
         return {"": cosine(1.0, 0.1, 20).clip(min=0.4, max=0.8)}
 
@@ -987,7 +984,6 @@ class Clip(Schedule):
         return v if self.max is None else xp.minimum(v, _at(self.max, k, xp, hold))
 
 
-
 @register
 class Stretch(Schedule):
     """``schedule.stretch(factor)``: ``value(k) = schedule(k / factor)``; lasts ``ceil(D·f)``."""
@@ -999,7 +995,7 @@ class Stretch(Schedule):
 
     @classmethod
     def _examples(cls) -> dict[str, Schedule]:
-        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+        from ._shapes import cosine
 
         return {"": cosine(1.0, 0.1, 9).stretch(2.5)}
 
@@ -1018,7 +1014,6 @@ class Stretch(Schedule):
                        "a faster schedule than a millionth of a step per update has no steps")
 
 
-
 @register
 class Stepped(Schedule):
     """``schedule.stepped(every)``: the value changes only every ``every`` steps.
@@ -1034,7 +1029,7 @@ class Stepped(Schedule):
 
     @classmethod
     def _examples(cls) -> dict[str, Schedule]:
-        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+        from ._shapes import cosine
 
         return {"": cosine(1.0, 0.1, 20).stepped(4)}
 
@@ -1044,7 +1039,6 @@ class Stepped(Schedule):
 
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         return self.schedule._at(xp.times(xp.idiv(k, self.every), self.every), xp, hold)
-
 
 
 @register
@@ -1061,7 +1055,7 @@ class Skip(Schedule):
 
     @classmethod
     def _examples(cls) -> dict[str, Schedule]:
-        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+        from ._shapes import cosine
 
         return {"": cosine(1.0, 0.1, 20).skip(6)}
 
@@ -1095,7 +1089,7 @@ class PastEnd(Schedule):
 
     @classmethod
     def _examples(cls) -> dict[str, Schedule]:
-        from ._shapes import constant, cosine, cyclic, linear  # noqa: F401
+        from ._shapes import cosine
 
         return {"": cosine(1.0, 0.1, 10).past_end("continue")}
 
