@@ -25,19 +25,19 @@ import lrkit  # noqa: E402
 CONVENTIONS = {
     "StepLR": "decay at t = k·step_size", "MultiStepLR": "repeated milestones count twice",
     "ConstantLR": "total_iters=0 keeps the factor (as step() does)",
-    "LinearLR": "closed form of the chainable recursion", "ExponentialLR": "b·γ^t",
+    "LinearLR": "closed form of the chainable recursion; total_iters=0 keeps start_factor", "ExponentialLR": "b·γ^t",
     "PolynomialLR": "0 at total_iters, held", "CosineAnnealingLR": "periodic past T_max",
     "CosineAnnealingWarmRestarts": "int T_mult, T_cur restarts",
     "CyclicLR": "all modes; momentum too", "OneCycleLR": "phase ends one step early; one "
     "extrapolated value (floored at 0)", "SequentialLR": "local clock per child",
     "ChainedScheduler": "multiplicative children only",
     "ReduceLROnPlateau": "PyTorch patience; eps",
-    "ExponentialDecay": "staircase", "PiecewiseConstantDecay": "switches at boundary + 1",
+    "ExponentialDecay": "staircase; fractional decay_steps", "PiecewiseConstantDecay": "switches at boundary + 1",
     "PolynomialDecay": "default end 1e-4; cycle grows the horizon",
-    "InverseTimeDecay": "staircase", "CosineDecay": "warmup_target / warmup_steps",
+    "InverseTimeDecay": "staircase; fractional decay_steps", "CosineDecay": "warmup_target / warmup_steps",
     "CosineDecayRestarts": "float t_mul; alpha not scaled by m_mul",
     "linear": "LR 0 on the first update", "cosine": "rises after the end; num_cycles",
-    "cosine_with_restarts": "whole-step cycles only", "polynomial": "lr_end held after the end",
+    "cosine_with_restarts": "any num_cycles", "polynomial": "lr_end held after the end",
     "constant": "", "constant_with_warmup": "LR 0 on the first update",
     "inverse_sqrt": "timescale defaults to the warmup", "cosine_with_min_lr": "min_lr or rate",
     "cosine_warmup_with_min_lr": "peak at W - 1", "warmup_stable_decay": "linear/cosine "

@@ -1,5 +1,5 @@
-"""Importers at the input boundary: from_hf and from_timm with random arguments raise only
-lrkit errors; what they accept evaluates to finite values >= 0."""
+"""Importers at the input boundary: from_hf, from_timm and from_keras's serialized dicts with
+random arguments raise only lrkit errors; what they accept evaluates to finite values >= 0."""
 
 import math
 
@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import lrkit
 from lrkit.interop._hf import _TYPES
+from lrkit.interop._keras import _BUILDERS as KERAS
 
 ODD = [None, "abc", "", -1, -1.5, 0, 0.5, 1, 2, 3.5, 10, 1e9, float("nan"), float("inf"), True,
        [1], {"a": 1}, "linear", "cosine", "1-sqrt", 1e-7]
@@ -62,3 +63,20 @@ def test_noise_past_a_million_steps_is_refused():
         lrkit.from_timm(0.1, num_epochs=10**9, noise=0.5)
     assert str(info.value) == ("from_timm: noise over 500,000,000 steps; lrkit draws timm's "
                                "noise up front, at most 1,000,000 steps of it")
+
+
+KERAS_FIELDS = ["initial_learning_rate", "decay_steps", "decay_rate", "staircase", "boundaries",
+                "values", "end_learning_rate", "power", "cycle", "alpha", "warmup_target",
+                "warmup_steps", "first_decay_steps", "t_mul", "m_mul", "name", "decay", "lr",
+                "learning_rate"]
+KERAS_ODD = ODD + [10**400, 1e308, [0.1, 0.01], [10, 20], [10.5], [[1]], 7.3]
+
+
+@pytest.mark.fuzz
+@budget(300)
+@given(st.sampled_from([*KERAS, "SGD", "Adam", None, 5, ""]),
+       st.dictionaries(st.sampled_from(KERAS_FIELDS), st.sampled_from(KERAS_ODD), max_size=8),
+       st.sampled_from(["config", "other"]))
+def test_from_keras_dicts_raise_only_lrkit_errors(name, config, key):
+    # A serialized schedule (or Keras 2 optimizer config) is plain data from a JSON file.
+    check(lambda: lrkit.from_keras({"class_name": name, key: config}))

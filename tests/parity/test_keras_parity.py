@@ -95,12 +95,25 @@ def test_reduce_lr_on_plateau_matches_the_callback(seed):
 
 
 @pytest.mark.parametrize("obj,message", [
-    (lambda: K.ExponentialDecay(0.1, 10, 1.5), "from_keras: ExponentialDecay with "
-     "decay_rate=1.5 > 1 grows without bound"),
+    (lambda: K.ExponentialDecay(0.1, 10, 1.5), "from_keras: ExponentialDecay.decay_rate: "
+     "must be <= 1, got 1.5: a rate above 1 grows without bound"),
     (lambda: {"class_name": "WarmupCosine", "config": {}},
      "from_keras: WarmupCosine is not a Keras schedule lrkit reads; known: CosineDecay, "),
-    (lambda: K.InverseTimeDecay(0.1, 0.5, 0.1), "from_keras: 'decay_steps' must be a whole "
-     "number of steps > 0 for lrkit, got 0.5"),
+    (lambda: {"class_name": "InverseTimeDecay", "config": {
+        "initial_learning_rate": 0.1, "decay_steps": 0, "decay_rate": 0.1}},
+     "from_keras: InverseTimeDecay.decay_steps: must be > 0 steps, got 0"),
+    (lambda: {"class_name": "CosineDecay", "config": {"initial_learning_rate": "0.1",
+                                                      "decay_steps": 10}},
+     "from_keras: CosineDecay.initial_learning_rate: must be a finite number, got '0.1'"),
+    (lambda: {"class_name": "ExponentialDecay", "config": {
+        "initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.5, "staircase": "no"}},
+     "from_keras: ExponentialDecay.staircase: must be true or false, got 'no'"),
+    (lambda: K.ExponentialDecay(0.1, 7.3, 0.5, staircase=True), "from_keras: "
+     "ExponentialDecay.decay_steps: must be a whole number of steps here, got 7.3"),
+    (lambda: {"class_name": "CosineDecay", "config": {"decay_steps": 10}},
+     "from_keras: CosineDecay.initial_learning_rate: is required"),
+    (lambda: {"class_name": "SGD", "config": {"lr": {"class_name": "SGD", "config": {
+        "lr": 0.1}}}}, "from_keras: SGD.lr: must be a number or a schedule, got an optimizer"),
     (lambda: {"config": {}}, "from_keras: a serialized schedule has 'class_name' and 'config'"),
     (lambda: 0.1, "from_keras: expected a Keras LearningRateSchedule"),
 ])
@@ -108,6 +121,23 @@ def test_what_cannot_be_read(obj, message):
     with pytest.raises(lrkit.ScheduleError) as info:
         lrkit.from_keras(obj())
     assert str(info.value).startswith(message)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_fractional_decay_steps(seed):
+    # Keras divides by decay_steps in float32: a fractional length is a real one where the
+    # value is continuous in the step (a staircase, a cycle or restarts need a whole one).
+    rng = np.random.default_rng(seed)
+    steps = float(rng.choice([0.5, 2.5, 7.3, 100 / 3, float(rng.uniform(0.1, 50))]))
+    kind = rng.choice(["ExponentialDecay", "InverseTimeDecay", "PolynomialDecay", "CosineDecay"])
+    ref = {"ExponentialDecay": lambda: K.ExponentialDecay(0.1, steps, 0.7),
+           "InverseTimeDecay": lambda: K.InverseTimeDecay(0.1, steps, 0.5),
+           "PolynomialDecay": lambda: K.PolynomialDecay(0.1, steps, 0.001, power=2.0),
+           "CosineDecay": lambda: K.CosineDecay(0.1, steps, alpha=0.1)}[kind]()
+    s = lrkit.from_keras(ref)
+    k = np.arange(200)
+    want = np.asarray(ref(k), dtype=np.float64)
+    np.testing.assert_allclose(s.values(k), want, rtol=2e-6, atol=2e-7)
 
 
 FLOAT32_BOUNDARIES = """

@@ -3,8 +3,13 @@ scheduler, comparing the LR of every update (past the end included), also from s
 have already stepped. Tolerance: 1e-12 relative to the schedule's largest value (PyTorch
 steps most schedulers through their recursive form, which drifts by a few ulps)."""
 
+import warnings
+
 import numpy as np
 import pytest
+from fuzzing import budget
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 import lrkit
 
@@ -159,3 +164,61 @@ def test_what_cannot_be_read(make, message):
     with pytest.raises(lrkit.ScheduleError) as info:
         lrkit.from_torch(make(opt_(0.1)))
     assert str(info.value).startswith(message)
+
+
+# from_torch at the edges of what PyTorch accepts: zero and negative lengths, factors of 0 and
+# above 1, huge periods. Each scheduler PyTorch builds and steps (30 updates) is either read
+# exactly or refused with an lrkit error. (Found: LinearLR with total_iters=0 keeps its start
+# factor, not its end factor; OneCycleLR with an initial_lr of 0 divided by zero.)
+FACTORS = [0.0, 1e-7, 0.5, 1.0, 1.5, 2.0, 1e6, -1.0, float("nan"), float("inf")]
+LENGTHS = [0, 1, 2, 3, 7, 10**6, -1, 2**40]
+
+
+def edge_scheduler(kind, opt, f, n, d):
+    return {
+        "StepLR": lambda: S.StepLR(opt, n(), f()),
+        "MultiStepLR": lambda: S.MultiStepLR(opt, [n() for _ in range(d.draw(
+            st.integers(0, 3)))], f()),
+        "ConstantLR": lambda: S.ConstantLR(opt, f(), n()),
+        "LinearLR": lambda: S.LinearLR(opt, f(), f(), n()),
+        "ExponentialLR": lambda: S.ExponentialLR(opt, f()),
+        "PolynomialLR": lambda: S.PolynomialLR(opt, n(), f()),
+        # a minimum above the base LR makes PyTorch's recursive form cancel catastrophically
+        "CosineAnnealingLR": lambda: S.CosineAnnealingLR(opt, n(), min(1e-9, opt.defaults["lr"])),
+        "CosineAnnealingWarmRestarts": lambda: S.CosineAnnealingWarmRestarts(
+            opt, n(), n(), min(1e-9, opt.defaults["lr"])),
+        "CyclicLR": lambda: S.CyclicLR(opt, f(), f(), n(), d.draw(st.sampled_from(
+            [None, 0, 1, 5])), d.draw(st.sampled_from(["triangular", "triangular2",
+                                                        "exp_range"])), f()),
+        "OneCycleLR": lambda: S.OneCycleLR(
+            opt, f(), total_steps=d.draw(st.sampled_from([1, 2, 3, 10, 100])),
+            pct_start=d.draw(st.sampled_from([0.0, 0.01, 0.3, 0.99, 1.0])), div_factor=f(),
+            final_div_factor=f(), three_phase=d.draw(st.booleans()),
+            anneal_strategy=d.draw(st.sampled_from(["cos", "linear"]))),
+    }[kind]()
+
+
+@pytest.mark.fuzz
+@budget(200)
+@given(st.sampled_from(["StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR",
+                        "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
+                        "CyclicLR", "OneCycleLR"]),
+       st.sampled_from([0.0, 1e-7, 0.5, 1.0, 2.0]), st.data())
+def test_edge_arguments_are_read_exactly_or_refused(kind, lr, d):
+    opt = opt_(lr)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sched = edge_scheduler(kind, opt, lambda: d.draw(st.sampled_from(FACTORS)),
+                                   lambda: d.draw(st.sampled_from(LENGTHS)), d)
+            got = run(sched, opt, 30)[:, 0]
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+        return  # PyTorch refuses it (at construction or while stepping)
+    assume(np.isfinite(got).all())
+    try:
+        s = lrkit.from_torch(sched)
+    except lrkit.ScheduleError:
+        return
+    want = s.values(np.arange(30))
+    np.testing.assert_allclose(np.maximum(got, 0), want, rtol=1e-9,
+                               atol=1e-12 * max(np.abs(got).max(), 1e-300))

@@ -10,13 +10,13 @@ burn-in, cosine decay with warmup and hold, manual stepping with optional warmup
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
 from .._schedule import Schedule, sequence
 from .._shapes import constant, cosine, exponential, linear, piecewise
 from ..errors import ConfigError, ScheduleError, show
+from ._read import field
 
 __all__ = ["from_tf_object_detection", "parse_text_proto"]
 
@@ -110,24 +110,6 @@ class _Quoted(str):
     """A quoted string: never a number or a bool (``staircase: "false"`` is not false)."""
 
 
-def _get(c: dict[str, Any], key: str, default: Any, kind: str) -> Any:
-    """Field ``key`` of a schedule block as ``kind`` (number, count, bool), or a ConfigError
-    naming the field, the rule and the value."""
-    v = c.get(key, default)
-    if kind == "bool":
-        if not isinstance(v, bool):
-            raise ConfigError(key, f"must be true or false, got {show(v)}")
-        return v
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or isinstance(v, _Quoted) \
-            or not math.isfinite(v):
-        raise ConfigError(key, f"must be a finite number, got {show(v)}")
-    if kind == "count":
-        if v != int(v) or v < 0:
-            raise ConfigError(key, f"must be a whole number of steps >= 0, got {show(v)}")
-        return int(v)
-    return float(v)
-
-
 def _find(node: Any, key: str) -> list[Any]:
     """Every value of ``key`` anywhere below ``node``."""
     found = []
@@ -174,23 +156,23 @@ def from_tf_object_detection(text: str, source: str = "pipeline.config") -> Sche
 
 
 def _exponential(c: dict[str, Any]) -> Schedule:
-    base = _get(c, "initial_learning_rate", 0.002, "number")
-    decay = exponential(base, _get(c, "decay_factor", 0.95, "number"),
-                        _get(c, "decay_steps", 4000000, "count"),
-                        staircase=_get(c, "staircase", True, "bool"))
-    burnin = _get(c, "burnin_steps", 0, "count")
-    burnin_lr = _get(c, "burnin_learning_rate", 0.0, "number") or base
+    base = field(c, "initial_learning_rate", 0.002, "number")
+    decay = exponential(base, field(c, "decay_factor", 0.95, "number"),
+                        field(c, "decay_steps", 4000000, "count"),
+                        staircase=field(c, "staircase", True, "bool"))
+    burnin = field(c, "burnin_steps", 0, "count")
+    burnin_lr = field(c, "burnin_learning_rate", 0.0, "number") or base
     s: Schedule = decay if burnin <= 0 else constant(burnin_lr, over=burnin) >> decay
-    floor = _get(c, "min_learning_rate", 0.0, "number")
+    floor = field(c, "min_learning_rate", 0.0, "number")
     return s.clip(min=floor) if floor > 0 else s
 
 
 def _cosine(c: dict[str, Any]) -> Schedule:
-    base = _get(c, "learning_rate_base", 0.002, "number")
-    total = _get(c, "total_steps", 4000000, "count")
-    warm_lr = _get(c, "warmup_learning_rate", 0.0002, "number")
-    w = _get(c, "warmup_steps", 10000, "count")
-    hold = _get(c, "hold_base_rate_steps", 0, "count")
+    base = field(c, "learning_rate_base", 0.002, "number")
+    total = field(c, "total_steps", 4000000, "count")
+    warm_lr = field(c, "warmup_learning_rate", 0.0002, "number")
+    w = field(c, "warmup_steps", 10000, "count")
+    hold = field(c, "hold_base_rate_steps", 0, "count")
     if total < w + hold:
         raise ScheduleError(f"total_steps ({total}) must be at least warmup_steps + "
                             f"hold_base_rate_steps ({w} + {hold})")
@@ -211,14 +193,14 @@ def _manual(c: dict[str, Any]) -> Schedule:
             raise ConfigError(f"schedule[{i}]", f"must be a block {{ step: … learning_rate: … "
                               f"}}, got {show(x)}")
     # the proto's defaults: step 0 and learning_rate 0.002
-    bounds = [_get(x, "step", 0, "count") for x in steps]
-    rates = [_get(c, "initial_learning_rate", 0.002, "number")] + \
-        [_get(x, "learning_rate", 0.002, "number") for x in steps]
+    bounds = [field(x, "step", 0, "count") for x in steps]
+    rates = [field(c, "initial_learning_rate", 0.002, "number")] + \
+        [field(x, "learning_rate", 0.002, "number") for x in steps]
     if not bounds:
         return constant(rates[0])
     if bounds[0] == 0:
         raise ScheduleError("the first boundary may not be 0 (TensorFlow refuses it too)")
-    if not _get(c, "warmup", False, "bool"):
+    if not field(c, "warmup", False, "bool"):
         return piecewise(rates, bounds)
     rest = piecewise(rates[1:], [b - bounds[0] for b in bounds[1:]]) if len(bounds) > 1 \
         else constant(rates[1])
@@ -226,7 +208,7 @@ def _manual(c: dict[str, Any]) -> Schedule:
 
 
 def _constant(c: dict[str, Any]) -> Schedule:
-    return constant(_get(c, "learning_rate", 0.002, "number"))
+    return constant(field(c, "learning_rate", 0.002, "number"))
 
 
 _BUILDERS = {

@@ -72,15 +72,15 @@ def _multistep(s: Any, i: int, h: str) -> Schedule:
 
 def _constant(s: Any, i: int, h: str) -> Schedule:
     b = _base(s, i)
-    if s.total_iters == 0:  # PyTorch's step() then keeps the factor for good
+    if s.total_iters <= 0:  # PyTorch's step() then keeps the factor for good
         return constant(b * s.factor)
     return constant(b * s.factor, over=s.total_iters) >> constant(b)
 
 
 def _linear(s: Any, i: int, h: str) -> Schedule:
     b = _base(s, i)
-    if s.total_iters == 0:
-        return constant(b * s.end_factor)
+    if s.total_iters <= 0:  # PyTorch's step() then keeps the start factor for good
+        return constant(b * s.start_factor)
     return linear(b * s.start_factor, b * s.end_factor, s.total_iters)
 
 
@@ -124,9 +124,12 @@ def _one_cycle(s: Any, i: int, h: str) -> Schedule:
     phases = s._schedule_phases
     group = s.optimizer.param_groups[i]
     n = s.total_steps
-    peak = float(group["max_lr"])
-    div = float(group["max_lr"]) / float(group["initial_lr"])
-    final_div = float(group["initial_lr"]) / float(group["min_lr"])
+    peak, start, low = float(group["max_lr"]), float(group["initial_lr"]), float(group["min_lr"])
+    if not (low > 0 and start > 0):  # lrkit's one_cycle holds them as ratios to max_lr
+        raise ScheduleError(f"from_torch: OneCycleLR with an initial_lr ({start}) or min_lr "
+                            f"({low}) of 0 cannot be read; use lrkit.one_cycle with a "
+                            "finite div_factor and final_div_factor")
+    div, final_div = peak / start, start / low
     shape = "cosine" if s._anneal_func_type == "cos" else "linear"  # anneal_strategy
     over = n - 1                       # PyTorch ends at step N - 1 …
     u = float(phases[0]["end_step"])   # … and its first phase at pct_start·N - 1
