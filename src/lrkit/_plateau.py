@@ -15,6 +15,7 @@ adapter keeps the state (``torch``, ``keras``, ``optax``).
 from __future__ import annotations
 
 import math
+import numbers
 from collections import namedtuple
 from collections.abc import Mapping
 
@@ -143,8 +144,10 @@ _KEYS = ("best", "bad", "cooldown", "reductions")
 def checked(d: Any, where: str = "plateau state") -> dict[str, Any]:
     """Plain data ``d`` as a well-formed plateau state, normalized (Python ``int``/``float``).
 
-    ``best`` is a finite number or ``None`` (no best yet); ``bad``, ``cooldown`` and
-    ``reductions`` are ints >= 0. Anything else is a ``ConfigError`` at ``where[key]``.
+    ``best`` is a number or ``None`` (no best yet): an infinite one is the best after an
+    infinite metric, as in PyTorch (a NaN metric never becomes the best, so a NaN best is
+    refused); ``bad``, ``cooldown`` and ``reductions`` are ints >= 0. Anything else is a
+    ``ConfigError`` at ``where[key]``.
     """
     if not isinstance(d, Mapping):
         raise ConfigError(where, f"must be a mapping with keys {', '.join(_KEYS)}, got "
@@ -157,7 +160,10 @@ def checked(d: Any, where: str = "plateau state") -> dict[str, Any]:
     if missing:
         raise ConfigError(where, f"missing key {missing[0]!r}")
     best = d["best"]
-    return {"best": None if best is None else finite(
-                best, f"{where}['best']", lo=None, rule="must be a finite number or None"),
+    infinite = isinstance(best, numbers.Real) and not isinstance(best, numbers.Integral) \
+        and math.isinf(best)
+    if best is not None and not infinite:
+        best = finite(best, f"{where}['best']", lo=None, rule="must be a number or None")
+    return {"best": None if best is None else float(best),
             **{k: whole(d[k], f"{where}[{k!r}]") for k in _KEYS[1:]}}
 

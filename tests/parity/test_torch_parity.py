@@ -151,6 +151,22 @@ def test_reduce_lr_on_plateau(seed):
         assert s.value(0, state) == pytest.approx(opt.param_groups[0]["lr"], rel=1e-12)
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_reduce_lr_on_plateau_with_non_finite_metrics(seed):
+    # A NaN loss is a bad epoch; an infinite one can become the best, as in PyTorch.
+    rng = np.random.default_rng(seed)
+    mode = str(rng.choice(["min", "max"]))
+    opt = opt_(0.1)
+    sched = S.ReduceLROnPlateau(opt, mode=mode, factor=0.5, patience=int(rng.integers(0, 3)),
+                                threshold_mode=str(rng.choice(["rel", "abs"])), eps=0.0)
+    s = lrkit.from_torch(sched)
+    state = s.init()
+    for m in rng.choice([0.0, 1.0, 2.0, np.nan, np.inf, -np.inf], size=30):
+        sched.step(float(m))
+        state = s.observe(state, float(m))
+        assert s.value(0, state) == pytest.approx(opt.param_groups[0]["lr"], rel=1e-12)
+
+
 @pytest.mark.parametrize("make,message", [
     (lambda o: S.LambdaLR(o, lambda k: 0.5),
      "from_torch: LambdaLR holds a Python function, which cannot be read"),
