@@ -32,7 +32,8 @@ from typing import Any
 from ._schedule import MAX_DEPTH, MAX_NODES, MISSING, REGISTRY, Field, Schedule
 from .errors import ConfigError, ScheduleError, show
 
-__all__ = ["MAX_FILE_BYTES", "MAX_NODES", "from_config", "json_schema", "load_file"]
+__all__ = ["MAX_FILE_BYTES", "MAX_NODES", "from_config", "json_schema", "load_file",
+           "read_text"]
 
 #: The largest config file read, in bytes: a schedule config is a few hundred bytes.
 MAX_FILE_BYTES = 1 << 20
@@ -69,14 +70,12 @@ def load_file(path: str | Path) -> Any:
     symlinks; not a FIFO, device or directory) of at most ``MAX_FILE_BYTES`` of UTF-8 text. A
     key repeated in a JSON or YAML mapping is an error, as in TOML.
     """
-    if "\0" in str(path):
-        raise ConfigError(show(str(path)), "a file path cannot contain a NUL character")
-    p = Path(path)
+    p = Path(_path(path))
     suffix = p.suffix.lower()
     if suffix not in (".json", ".toml", ".yaml", ".yml"):
         raise ConfigError(p.name, f"unknown file type {show(suffix)}; use .json, .toml, .yaml "
                                   "or .yml")
-    text = _decode(_read(p), p.name)
+    text = read_text(p)
     try:
         if suffix == ".json":
             return json.loads(text, object_pairs_hook=_json_object, parse_int=_json_int)
@@ -100,6 +99,19 @@ def load_file(path: str | Path) -> Any:
         if "integer string conversion" in msg:  # Python's advice is for programmers
             msg = "a whole number of more than 4300 digits is out of range"
         raise ConfigError(p.name, f"not valid {suffix[1:].upper()}: {msg}") from None
+
+
+def read_text(path: str | Path) -> str:
+    """The UTF-8 text of a regular file of at most ``MAX_FILE_BYTES`` (checked before it is
+    read, as ``load_file`` does), or a ``ConfigError`` naming the file."""
+    p = Path(_path(path))
+    return _decode(_read(p), p.name)
+
+
+def _path(path: str | Path) -> str | Path:
+    if "\0" in str(path):
+        raise ConfigError(show(str(path)), "a file path cannot contain a NUL character")
+    return path
 
 
 def _read(p: Path) -> bytes:

@@ -31,7 +31,8 @@ def cosine_decay_with_warmup(global_step, learning_rate_base, total_steps,
     return 0.0 if global_step > total_steps else learning_rate
 
 
-def manual_stepping(global_step, boundaries, rates, warmup=False):
+def manual_table(boundaries, rates, warmup=False):
+    """manual_stepping's boundaries and rates, a warmup expanded into one boundary per step."""
     if warmup:
         slope = (rates[1] - rates[0]) * 1.0 / boundaries[0]
         warmup_steps = list(range(boundaries[0]))
@@ -40,6 +41,11 @@ def manual_stepping(global_step, boundaries, rates, warmup=False):
         rates = warmup_rates + rates[1:]
     else:
         boundaries = [0] + boundaries
+    return boundaries, rates
+
+
+def manual_stepping(global_step, boundaries, rates, warmup=False):
+    boundaries, rates = manual_table(boundaries, rates, warmup)
     rate_index = max(i for i, b in enumerate(boundaries) if global_step >= b)
     return rates[rate_index]
 
@@ -116,14 +122,28 @@ def test_constant():
 
 @pytest.mark.parametrize("text,message", [
     ("optimizer { adam_optimizer { learning_rate { constant_learning_rate {\n"
-     "  learning_rate: 0.01 } } }", "pipeline.config, line 2, column 28: expected '}' before "
-     "the end of the text"),
+     "  learning_rate: 0.01 } } }", "pipeline.config, line 2, column 27: Expected \"}\""),
     ("optimizer { adam_optimizer { epsilon: 1.0 } }",
-     "pipeline.config: no 'learning_rate { ... }' block inside the optimizer block"),
+     "pipeline.config: no learning rate: expected train_config { optimizer { "),
     ("optimizer { adam_optimizer { learning_rate { polynomial_lr { power: 2 } } } }",
-     "pipeline.config: unknown learning_rate schedule ['polynomial_lr']; known: "),
-    ("optimizer { learning_rate { @ } }", "pipeline.config, line 1, column 29: unexpected "
-     "character '@'"),
+     "pipeline.config, line 1, column 46: Message type \"LearningRate\" has no field named "
+     "\"polynomial_lr\". Its fields: constant_learning_rate, "),
+    ("optimizer { learning_rate { @ } }", "pipeline.config, line 1, column 13: Message type "
+     "\"Optimizer\" has no field named \"learning_rate\""),
+    ("train_config { optimizer { momentum_optimizer { learning_rate {\n"
+     "  cosine_decay_learning_rate { learning_rate_base: 0.0001 } } } } }",
+     "pipeline.config: cosine_decay_learning_rate.learning_rate_base: must be >= "
+     "warmup_learning_rate (0.0002), got 0.0001 (the API refuses it too)"),
+    ("train_config { optimizer { momentum_optimizer { learning_rate {\n"
+     "  manual_step_learning_rate { initial_learning_rate: 0.1 } } } } }",
+     "pipeline.config: manual_step_learning_rate.schedule: is empty"),
+    ("train_config { optimizer { momentum_optimizer { learning_rate {\n"
+     "  manual_step_learning_rate { schedule { step: 0 learning_rate: 0.1 } } } } } }",
+     "pipeline.config: manual_step_learning_rate.schedule[0].step: must be > 0, got 0"),
+    ("train_config { optimizer { momentum_optimizer { learning_rate {\n"
+     "  exponential_decay_learning_rate { decay_step: 10 } } } } }",
+     "pipeline.config, line 2, column 37: Message type \"ExponentialDecayLearningRate\" has "
+     "no field named \"decay_step\". Did you mean 'decay_steps'?"),
 ])
 def test_malformed_text(text, message):
     with pytest.raises(ConfigError) as info:

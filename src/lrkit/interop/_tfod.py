@@ -1,131 +1,186 @@
-"""``from_tf_object_detection``: the ``learning_rate { … }`` block of a TensorFlow Object
-Detection API ``pipeline.config`` as an lrkit schedule.
+"""``from_tf_object_detection``: the learning rate of a TensorFlow Object Detection API
+``pipeline.config`` as an lrkit schedule.
 
-A small parser of the protobuf text format (no ``eval``, no protobuf dependency) finds the
-``learning_rate`` block anywhere inside the ``optimizer`` block (``rms_prop_optimizer``,
-``momentum_optimizer``, ``adam_optimizer``) and maps the four schedules of
-``object_detection/utils/learning_schedules.py`` (TF2 version): exponential decay with
-burn-in, cosine decay with warmup and hold, manual stepping with optional warmup, constant.
+The text is parsed by protobuf's own text-format parser against message types declared here
+with the fields and defaults of ``object_detection/protos/optimizer.proto``, from the top of
+the file down to the ``learning_rate`` block (``train_config { optimizer { <rms_prop |
+momentum | adam>_optimizer { learning_rate { … } } } }``; a text holding just the
+``optimizer`` or ``learning_rate`` block is read too). Every other field of the file (the
+model, the input readers, ``aspect_ratios: [1.0, 2.0]`` lists) is skipped unread; inside the
+optimizer a field the proto does not have is an error, as in the API. Numbers are read as
+written (the proto's ``float`` fields are float32 and TensorFlow computes in float32: within
+6e-8 relative of these values).
+
+The four schedules of ``object_detection/utils/learning_schedules.py`` and
+``builders/optimizer_builder.py`` (TF2): exponential decay with burn-in, a minimum and
+staircase; cosine decay with warmup and hold (0 after ``total_steps``); manual steps with an
+optional linear warmup to the first boundary; constant. The API's refusals are kept: an empty
+manual schedule, a first boundary of 0, boundaries not increasing, a cosine base below its
+warmup rate or ``total_steps`` below the warmup and hold.
+
+Limits on untrusted text (a ``ConfigError`` with the line and column): blocks nest at most
+``_MAX_NESTING`` deep and a line has at most ``_MAX_LINE`` characters (protobuf's tokenizer
+slows quadratically on one long line; a ``pipeline.config`` line is short).
 """
 
 from __future__ import annotations
 
+import difflib
+import math
 import re
+from pathlib import Path
 from typing import Any
 
 from .._schedule import Schedule, sequence
 from .._shapes import constant, cosine, exponential, linear, piecewise
 from ..errors import ConfigError, ScheduleError, show
-from ._read import field
 
-__all__ = ["from_tf_object_detection", "parse_text_proto"]
+__all__ = ["from_tf_object_detection"]
 
-_TOKEN = re.compile(r"""
-    (?P<ws>\s+|\#[^\n]*)
-  | (?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
-  | (?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[fF]?)
-  | (?P<word>[A-Za-z_][A-Za-z_0-9.]*)
-  | (?P<op>[{}:\[\],;<>])
-""", re.VERBOSE)
+_MAX_NESTING = 64   # a pipeline.config nests about 6 deep
+_MAX_LINE = 10_000  # characters
+
+# optimizer.proto, from the file's top to the schedules: each message's fields as
+# (name, type, default); a type is a message name, or "double" (the proto's float, read as
+# written), "uint32" or "bool". A "*" marks a repeated field; _ONEOF names each oneof and how
+# many of the message's first fields it holds.
+_PROTO: dict[str, list[tuple[str, str, str | None]]] = {
+    "Pipeline": [("train_config", "TrainConfig", None), ("optimizer", "Optimizer", None),
+                 ("learning_rate", "LearningRate", None)],
+    "TrainConfig": [("optimizer", "Optimizer", None)],
+    "Optimizer": [("rms_prop_optimizer", "RMSPropOptimizer", None),
+                  ("momentum_optimizer", "MomentumOptimizer", None),
+                  ("adam_optimizer", "AdamOptimizer", None),
+                  ("use_moving_average", "bool", "true"),
+                  ("moving_average_decay", "double", "0.9999")],
+    "RMSPropOptimizer": [("learning_rate", "LearningRate", None),
+                         ("momentum_optimizer_value", "double", "0.9"),
+                         ("decay", "double", "0.9"), ("epsilon", "double", "1.0")],
+    "MomentumOptimizer": [("learning_rate", "LearningRate", None),
+                          ("momentum_optimizer_value", "double", "0.9")],
+    "AdamOptimizer": [("learning_rate", "LearningRate", None), ("epsilon", "double", "1e-8")],
+    "LearningRate": [("constant_learning_rate", "ConstantLearningRate", None),
+                     ("exponential_decay_learning_rate", "ExponentialDecayLearningRate", None),
+                     ("manual_step_learning_rate", "ManualStepLearningRate", None),
+                     ("cosine_decay_learning_rate", "CosineDecayLearningRate", None)],
+    "ConstantLearningRate": [("learning_rate", "double", "0.002")],
+    "ExponentialDecayLearningRate": [
+        ("initial_learning_rate", "double", "0.002"), ("decay_steps", "uint32", "4000000"),
+        ("decay_factor", "double", "0.95"), ("staircase", "bool", "true"),
+        ("burnin_learning_rate", "double", "0.0"), ("burnin_steps", "uint32", "0"),
+        ("min_learning_rate", "double", "0.0")],
+    "ManualStepLearningRate": [("initial_learning_rate", "double", "0.002"),
+                               ("schedule", "*LearningRateSchedule", None),
+                               ("warmup", "bool", "false")],
+    "LearningRateSchedule": [("step", "uint32", None),
+                             ("learning_rate", "double", "0.002")],
+    "CosineDecayLearningRate": [
+        ("learning_rate_base", "double", "0.002"), ("total_steps", "uint32", "4000000"),
+        ("warmup_learning_rate", "double", "0.0002"), ("warmup_steps", "uint32", "10000"),
+        ("hold_base_rate_steps", "uint32", "0")],
+}
+_ONEOF = {"Optimizer": ("optimizer", 3), "LearningRate": ("learning_rate", 4)}
+_PACKAGE = "object_detection.protos"
+# Where an unknown field is skipped: outside the optimizer (the rest of the pipeline).
+_LENIENT = {f"{_PACKAGE}.{m}" for m in ("Pipeline", "TrainConfig")}
 
 
-def parse_text_proto(text: str, source: str = "pipeline.config") -> dict[str, Any]:
-    """The protobuf text format as nested dicts; a repeated field becomes a list."""
-    tokens: list[tuple[str, str, int, int]] = []
-    line, start, pos = 1, 0, 0
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if m is None:
-            raise ConfigError(f"{source}, line {line}, column {pos - start + 1}",
-                              f"unexpected character {text[pos]!r}")
-        kind = m.lastgroup or ""
-        if kind != "ws":
-            tokens.append((kind, m.group(), line, pos - start + 1))
-        for _ in range(m.group().count("\n")):
-            line += 1
-        if "\n" in m.group():
-            start = pos + m.group().rindex("\n") + 1
-        pos = m.end()
-    i = 0
+def _message_class() -> Any:
+    """The ``Pipeline`` message class, built once from ``_PROTO``."""
+    global _PIPELINE
+    if _PIPELINE is None:
+        try:
+            from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+        except ImportError:
+            raise ConfigError("pipeline.config", "reading it needs protobuf: pip install "
+                              "'lrkit[tfod]'") from None
+        F = descriptor_pb2.FieldDescriptorProto
+        types = {"double": F.TYPE_DOUBLE, "uint32": F.TYPE_UINT32, "bool": F.TYPE_BOOL}
+        file = descriptor_pb2.FileDescriptorProto(name="lrkit_tfod.proto", package=_PACKAGE,
+                                                  syntax="proto2")
+        for name, fields in _PROTO.items():
+            m = file.message_type.add(name=name)
+            oneof, members = _ONEOF.get(name, ("", 0))
+            if oneof:
+                m.oneof_decl.add(name=oneof)
+            for number, (field, kind, default) in enumerate(fields, 1):
+                f = m.field.add(name=field, number=number, label=F.LABEL_REPEATED
+                                if kind[0] == "*" else F.LABEL_OPTIONAL)
+                if number <= members:
+                    f.oneof_index = 0
+                kind = kind.lstrip("*")
+                if kind in types:
+                    f.type = types[kind]
+                else:
+                    f.type, f.type_name = F.TYPE_MESSAGE, f".{_PACKAGE}.{kind}"
+                if default is not None:
+                    f.default_value = default
+        pool = descriptor_pool.DescriptorPool()
+        pool.Add(file)
+        _PIPELINE = message_factory.GetMessageClass(
+            pool.FindMessageTypeByName(f"{_PACKAGE}.Pipeline"))
+    return _PIPELINE
 
-    def fail(message: str) -> ConfigError:
-        t = tokens[i] if i < len(tokens) else ("", "", line, pos - start + 1)
-        return ConfigError(f"{source}, line {t[2]}, column {t[3]}", message)
 
-    def message(close: str | None, depth: int = 0) -> dict[str, Any]:
-        nonlocal i
+_PIPELINE: Any = None
+
+
+def _parse(text: str, source: str) -> Any:
+    """``text`` as a ``Pipeline`` message, or a ConfigError at the line and column."""
+    _check_shape(text, source)
+    pipeline = _message_class()()
+    from google.protobuf import text_format
+
+    class Parser(text_format._Parser):  # type: ignore[misc]
+        # Unknown fields are skipped outside the optimizer only: a misspelt
+        # ``decay_step`` inside it is an error, not a silent default.
+        def _MergeField(self, tokenizer: Any, message: Any) -> None:
+            self.allow_unknown_field = message.DESCRIPTOR.full_name in _LENIENT
+            super()._MergeField(tokenizer, message)
+
+    try:
+        Parser(allow_unknown_field=True).ParseLines(text.split("\n"), pipeline)
+    except text_format.ParseError as e:
+        line, column = e.GetLine(), e.GetColumn()
+        message = re.sub(r"^\d+:\d+ : ", "", str(e)).replace(f"{_PACKAGE}.", "")
+        echo = re.match(r"'(.*)': ", message)  # protobuf quotes the whole line: show the spot
+        if echo:
+            here = text.split("\n")[line - 1][column - 1:]
+            message = f"{message[echo.end():].rstrip('.')}, at {show(here, 30)}"
+        unknown = re.match(r'Message type "(\w+)" has no field named "(\w+)"', message)
+        if unknown:
+            known = [f for f, _, _ in _PROTO[unknown[1]]]
+            near = difflib.get_close_matches(unknown[2], known, 1)
+            message += f" Did you mean {near[0]!r}?" if near else \
+                f" Its fields: {', '.join(known)}."
+        raise ConfigError(f"{source}, line {line}, column {column}", message) from None
+    return pipeline
+
+
+_SCAN = re.compile(r"""\#[^\n]*|"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?|[{}<>]""")
+
+
+def _check_shape(text: str, source: str) -> None:
+    """Refuse lines longer than ``_MAX_LINE`` and nesting deeper than ``_MAX_NESTING`` (one
+    linear pass, comments and strings skipped) before protobuf's recursive parser sees it."""
+    for n, line in enumerate(text.split("\n"), 1):
+        if len(line) > _MAX_LINE:
+            raise ConfigError(f"{source}, line {n}", f"longer than {_MAX_LINE:,} characters; "
+                              "break the line")
+    depth = 0
+    for m in _SCAN.finditer(text):
+        c = m.group()
+        depth += 1 if c in "{<" else -1 if c in "}>" else 0
         if depth > _MAX_NESTING:
-            raise fail(f"messages nest deeper than {_MAX_NESTING}")
-        out: dict[str, Any] = {}
-        while True:
-            if i >= len(tokens):
-                if close is None:
-                    return out
-                raise fail(f"expected {close!r} before the end of the text")
-            kind, value, _, _ = tokens[i]
-            if close is not None and kind == "op" and value == close:
-                i += 1
-                return out
-            if kind != "word":
-                raise fail(f"expected a field name, got {value!r}")
-            i += 1
-            if i < len(tokens) and tokens[i][1] == ":":
-                i += 1
-            if i >= len(tokens):
-                raise fail(f"expected a value for {value!r}")
-            t = tokens[i]
-            if t[1] in ("{", "<"):
-                i += 1
-                v: Any = message("}" if t[1] == "{" else ">", depth + 1)
-            elif t[0] in ("num", "str", "word"):
-                i += 1
-                v = _scalar(t[0], t[1])
-            else:
-                raise fail(f"expected a value for {value!r}, got {t[1]!r}")
-            if value in out:
-                out[value] = (out[value] if isinstance(out[value], list) else [out[value]]) + [v]
-            else:
-                out[value] = v
-            if i < len(tokens) and tokens[i][1] in (",", ";"):
-                i += 1
-
-    return message(None)
+            row = text.count("\n", 0, m.start()) + 1
+            column = m.start() - text.rfind("\n", 0, m.start())
+            raise ConfigError(f"{source}, line {row}, column {column}",
+                              f"blocks nest deeper than {_MAX_NESTING}")
 
 
-_MAX_NESTING = 64  # a pipeline.config nests about 6 deep
-
-
-def _scalar(kind: str, text: str) -> Any:
-    if kind == "str":
-        return _Quoted(text[1:-1])
-    if kind == "word":
-        return {"true": True, "True": True, "false": False, "False": False}.get(text, text)
-    text = text.rstrip("fF")
-    if re.fullmatch(r"[-+]?\d+", text) and len(text) <= 40:
-        return int(text)
-    return float(text[:400])  # a longer number is inf or 0 either way
-
-
-class _Quoted(str):
-    """A quoted string: never a number or a bool (``staircase: "false"`` is not false)."""
-
-
-def _find(node: Any, key: str) -> list[Any]:
-    """Every value of ``key`` anywhere below ``node``."""
-    found = []
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if k == key:
-                found += v if isinstance(v, list) else [v]
-            found += _find(v, key)
-    elif isinstance(node, list):
-        for v in node:
-            found += _find(v, key)
-    return found
-
-
-def from_tf_object_detection(text: str, source: str = "pipeline.config") -> Schedule:
-    """The schedule of the ``learning_rate`` block in a ``pipeline.config`` (its text).
+def from_tf_object_detection(text: str | Path, source: str | None = None) -> Schedule:
+    """The schedule of the ``learning_rate`` block of a ``pipeline.config``: its text, or a
+    path to it (a ``Path``, or a string without ``{``).
 
     >>> s = from_tf_object_detection('''optimizer { rms_prop_optimizer { learning_rate {
     ...   exponential_decay_learning_rate {
@@ -133,49 +188,55 @@ def from_tf_object_detection(text: str, source: str = "pipeline.config") -> Sche
     >>> s(0), s(800719), s(800720)
     (0.004, 0.004, 0.0038)
     """
-    tree = parse_text_proto(text, source)
-    optimizers = _find(tree, "optimizer") or [tree]
-    blocks = [b for o in optimizers for b in _find(o, "learning_rate") if isinstance(b, dict)]
-    if not blocks:
-        raise ConfigError(source, "no 'learning_rate { ... }' block inside the optimizer block")
-    block = blocks[0]
-    for name, build in _BUILDERS.items():
-        if name in block:
-            body = block[name]
-            if not isinstance(body, dict):
-                raise ConfigError(f"{source}: {name}", f"must be a block {{ ... }}, got "
-                                  f"{show(body)}")
-            try:
-                return build(body)
-            except ScheduleError as e:
-                raise ConfigError(f"{source}: {name}", str(e)) from None
-            except ConfigError as e:
-                raise ConfigError(f"{source}: {name}.{e.where}", e.message) from None
-    raise ConfigError(source, f"unknown learning_rate schedule {sorted(block)}; known: "
-                      f"{', '.join(_BUILDERS)}")
+    if isinstance(text, Path) or "{" not in text:
+        from ..config import read_text
+
+        path = Path(text)
+        text, source = read_text(path), source or path.name
+    source = source or "pipeline.config"
+    p = _parse(text, source)
+    optimizer = p.train_config.optimizer if p.HasField("train_config") else p.optimizer
+    which = optimizer.WhichOneof("optimizer")
+    block = getattr(optimizer, which).learning_rate if which else p.learning_rate
+    name = block.WhichOneof("learning_rate")
+    if name is None:
+        raise ConfigError(source, "no learning rate: expected train_config { optimizer { "
+                          "<kind>_optimizer { learning_rate { <schedule> { ... } } } } }")
+    try:
+        return _BUILDERS[name](getattr(block, name))
+    except ConfigError as e:
+        raise ConfigError(f"{source}: {name}.{e.where}", e.message) from None
+    except ScheduleError as e:
+        raise ConfigError(f"{source}: {name}", str(e)) from None
 
 
-def _exponential(c: dict[str, Any]) -> Schedule:
-    base = field(c, "initial_learning_rate", 0.002, "number")
-    decay = exponential(base, field(c, "decay_factor", 0.95, "number"),
-                        field(c, "decay_steps", 4000000, "count"),
-                        staircase=field(c, "staircase", True, "bool"))
-    burnin = field(c, "burnin_steps", 0, "count")
-    burnin_lr = field(c, "burnin_learning_rate", 0.0, "number") or base
-    s: Schedule = decay if burnin <= 0 else constant(burnin_lr, over=burnin) >> decay
-    floor = field(c, "min_learning_rate", 0.0, "number")
+def _number(c: Any, key: str) -> float:
+    v = float(getattr(c, key))
+    if not math.isfinite(v):
+        raise ConfigError(key, f"must be a finite number, got {show(v)}")
+    return v
+
+
+def _exponential(c: Any) -> Schedule:
+    base = _number(c, "initial_learning_rate")
+    decay = exponential(base, _number(c, "decay_factor"), c.decay_steps,
+                        staircase=c.staircase)
+    burnin_lr = _number(c, "burnin_learning_rate") or base
+    s: Schedule = decay if c.burnin_steps <= 0 else \
+        constant(burnin_lr, over=c.burnin_steps) >> decay
+    floor = _number(c, "min_learning_rate")
     return s.clip(min=floor) if floor > 0 else s
 
 
-def _cosine(c: dict[str, Any]) -> Schedule:
-    base = field(c, "learning_rate_base", 0.002, "number")
-    total = field(c, "total_steps", 4000000, "count")
-    warm_lr = field(c, "warmup_learning_rate", 0.0002, "number")
-    w = field(c, "warmup_steps", 10000, "count")
-    hold = field(c, "hold_base_rate_steps", 0, "count")
+def _cosine(c: Any) -> Schedule:
+    base, warm_lr = _number(c, "learning_rate_base"), _number(c, "warmup_learning_rate")
+    total, w, hold = c.total_steps, c.warmup_steps, c.hold_base_rate_steps
+    if base < warm_lr:
+        raise ConfigError("learning_rate_base", f"must be >= warmup_learning_rate "
+                          f"({warm_lr}), got {base} (the API refuses it too)")
     if total < w + hold:
-        raise ScheduleError(f"total_steps ({total}) must be at least warmup_steps + "
-                            f"hold_base_rate_steps ({w} + {hold})")
+        raise ConfigError("total_steps", f"must be at least warmup_steps + "
+                          f"hold_base_rate_steps ({w} + {hold}), got {total}")
     parts: list[Schedule] = []
     if w > 0:
         parts.append(linear(warm_lr, base, w))
@@ -185,30 +246,29 @@ def _cosine(c: dict[str, Any]) -> Schedule:
     return parts[0] if len(parts) == 1 else sequence(parts)
 
 
-def _manual(c: dict[str, Any]) -> Schedule:
-    steps = c.get("schedule", [])
-    steps = steps if isinstance(steps, list) else [steps]
-    for i, x in enumerate(steps):
-        if not isinstance(x, dict):
-            raise ConfigError(f"schedule[{i}]", f"must be a block {{ step: … learning_rate: … "
-                              f"}}, got {show(x)}")
-    # the proto's defaults: step 0 and learning_rate 0.002
-    bounds = [field(x, "step", 0, "count") for x in steps]
-    rates = [field(c, "initial_learning_rate", 0.002, "number")] + \
-        [field(x, "learning_rate", 0.002, "number") for x in steps]
-    if not bounds:
-        return constant(rates[0])
+def _manual(c: Any) -> Schedule:
+    if not c.schedule:
+        raise ConfigError("schedule", "is empty: give at least one schedule { step: … "
+                          "learning_rate: … } (the API refuses an empty one)")
+    bounds = [x.step for x in c.schedule]
+    rates = [_number(c, "initial_learning_rate")] + \
+        [_number(x, "learning_rate") for x in c.schedule]
     if bounds[0] == 0:
-        raise ScheduleError("the first boundary may not be 0 (TensorFlow refuses it too)")
-    if not field(c, "warmup", False, "bool"):
+        raise ConfigError("schedule[0].step", "must be > 0, got 0 (the API refuses a first "
+                          "boundary of 0)")
+    for i in range(1, len(bounds)):
+        if bounds[i] <= bounds[i - 1]:
+            raise ConfigError(f"schedule[{i}].step", f"must be > the step before "
+                              f"({bounds[i - 1]}), got {bounds[i]}")
+    if not c.warmup:
         return piecewise(rates, bounds)
     rest = piecewise(rates[1:], [b - bounds[0] for b in bounds[1:]]) if len(bounds) > 1 \
         else constant(rates[1])
     return linear(rates[0], rates[1], bounds[0]) >> rest
 
 
-def _constant(c: dict[str, Any]) -> Schedule:
-    return constant(field(c, "learning_rate", 0.002, "number"))
+def _constant(c: Any) -> Schedule:
+    return constant(_number(c, "learning_rate"))
 
 
 _BUILDERS = {
