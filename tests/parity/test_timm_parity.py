@@ -6,7 +6,7 @@ five epochs past the end, 1e-12 relative to the largest value.
 
 import numpy as np
 import pytest
-from timm_harness import lrkit_applied, timm_applied
+from timm_harness import lrkit_applied, timm_applied, timm_scheduler, torch
 
 import lrkit
 
@@ -123,3 +123,90 @@ def test_what_cannot_be_read_says_why(kw, message):
     with pytest.raises(lrkit.ScheduleError) as info:
         lrkit.from_timm(0.1, **kw)
     assert str(info.value).startswith(message)
+
+
+# -- from_timm(<a timm scheduler instance>): the instance itself, stepped as train.py steps it
+#    (its value from construction, then step(t) or step_update(t) from t = 1) --
+
+def random_instance(rng, opt):
+    pick = lambda *xs: xs[int(rng.integers(0, len(xs)))]  # noqa: E731
+    cls = pick("CosineLRScheduler", "TanhLRScheduler", "PolyLRScheduler", "StepLRScheduler",
+               "MultiStepLRScheduler", "PlateauLRScheduler")
+    t = int(rng.integers(1, 30))
+    kw = dict(warmup_t=pick(0, int(rng.integers(1, 6))), warmup_lr_init=pick(0.0, 1e-3))
+    if cls in ("CosineLRScheduler", "TanhLRScheduler", "PolyLRScheduler"):
+        kw.update(t_initial=t, lr_min=pick(0.0, 1e-4), cycle_limit=pick(1, 3),
+                  cycle_mul=pick(1.0, 2.0), cycle_decay=pick(1.0, 0.5),
+                  warmup_prefix=bool(rng.integers(0, 2)))
+        if cls != "TanhLRScheduler":
+            kw["k_decay"] = pick(1.0, 2.0)
+        else:
+            kw.update(lb=pick(-7.0, -5.0), ub=pick(3.0, 4.0))
+        if cls == "PolyLRScheduler":
+            kw["power"] = pick(0.5, 1.0, 2.0)
+    elif cls == "StepLRScheduler":
+        kw.update(decay_t=pick(t, 2.4), decay_rate=pick(0.5, 0.1))
+    elif cls == "MultiStepLRScheduler":
+        kw.update(decay_t=sorted(int(m) for m in rng.integers(1, 40, size=3)), decay_rate=0.5)
+    else:
+        kw.update(patience_t=int(rng.integers(0, 4)), decay_rate=0.5, mode=pick("min", "max"),
+                  cooldown_t=pick(0, 2), threshold=pick(1e-4, 0.1), lr_min=pick(0.0, 1e-3))
+    if cls != "PlateauLRScheduler":
+        kw["t_in_epochs"] = bool(rng.integers(0, 2))
+    if rng.integers(0, 3) == 0 and cls != "PlateauLRScheduler":
+        kw.update(noise_range_t=(int(rng.integers(0, 10)), int(rng.integers(10, 40))),
+                  noise_pct=0.3, noise_seed=int(rng.integers(0, 100)))
+    return cls, getattr(timm_scheduler, cls)(opt, **kw), kw
+
+
+@pytest.mark.parametrize("seed", range(80))
+@pytest.mark.filterwarnings("ignore:PlateauLRScheduler is deprecated")
+def test_scheduler_instance(seed):
+    rng = np.random.default_rng(9000 + seed)
+    groups = [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.1 * (i + 1)}
+              for i in range(2)]
+    if rng.integers(0, 2):
+        groups[1]["lr_scale"] = 0.5
+    opt = torch.optim.SGD(groups, lr=0.1)
+    cls, sched, kw = random_instance(rng, opt)
+    imports = [lrkit.from_timm(sched, group=g) for g in range(2)]
+    states = [s.init() if cls == "PlateauLRScheduler" else None for s in imports]
+    metrics = rng.uniform(0, 1, size=120)
+    got, want = [], []
+    for t in range(120):
+        if t:
+            if kw.get("t_in_epochs", True):
+                sched.step(t, metrics[t])
+            else:
+                sched.step_update(t)
+            if cls == "PlateauLRScheduler" and t > kw["warmup_t"]:
+                states = [s.observe(st, metrics[t]) for s, st in zip(imports, states)]
+        got.append([g["lr"] for g in opt.param_groups])
+        want.append([s.value(t, st) if st is not None else s(t)
+                     for s, st in zip(imports, states)])
+    got, want = np.array(got), np.array(want)
+    np.testing.assert_allclose(want, got, rtol=1e-12, atol=1e-12 * got.max())
+
+
+def test_scheduler_instance_refusals_say_why():
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    cases = [
+        (timm_scheduler.CosineLRScheduler(opt, t_initial=10, noise_range_t=5),
+         {}, "from_timm: CosineLRScheduler with noise_range_t=5 draws noise for ever; give it "
+         "an end: noise_range_t=(start, end)"),
+        (timm_scheduler.CosineLRScheduler(opt, t_initial=10), {"num_epochs": 10},
+         "from_timm: with a scheduler instance, only 'group' is taken, got num_epochs"),
+        (timm_scheduler.StepLRScheduler(opt, decay_t=3), {"group": 1},
+         "from_timm: no param group 1; the optimizer has groups 0..0"),
+    ]
+    if hasattr(timm_scheduler, "WSDLRScheduler"):
+        import inspect
+        wsd = timm_scheduler.WSDLRScheduler
+        args = {p: 10 for p, v in inspect.signature(wsd).parameters.items()
+                if p != "optimizer" and v.default is inspect.Parameter.empty}
+        cases.append((wsd(opt, **args), {}, "from_timm: WSDLRScheduler is not a timm scheduler "
+                      "lrkit reads; known: CosineLRScheduler, TanhLRScheduler"))
+    for sched, kw, message in cases:
+        with pytest.raises(lrkit.ScheduleError) as info:
+            lrkit.from_timm(sched, **kw)
+        assert str(info.value).startswith(message)

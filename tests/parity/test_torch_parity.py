@@ -101,6 +101,7 @@ def run(sched, opt, steps):
 CONFIGS = [(i, *random_config(np.random.default_rng(1000 + i))) for i in range(260)]
 
 
+@pytest.mark.filterwarnings("ignore:.*also cycles:UserWarning")  # lr only here
 @pytest.mark.parametrize("i,kind,lr,n", CONFIGS, ids=[f"{c[1]}-{c[0]}" for c in CONFIGS])
 def test_parity(i, kind, lr, n):
     rng = np.random.default_rng(i)
@@ -214,6 +215,7 @@ def edge_scheduler(kind, opt, f, n, d):
     }[kind]()
 
 
+@pytest.mark.filterwarnings("ignore:.*also cycles:UserWarning")  # lr only here
 @pytest.mark.fuzz
 @budget(200)
 @given(st.sampled_from(["StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR",
@@ -238,3 +240,183 @@ def test_edge_arguments_are_read_exactly_or_refused(kind, lr, d):
     want = s.values(np.arange(30))
     np.testing.assert_allclose(np.maximum(got, 0), want, rtol=1e-9,
                                atol=1e-12 * max(np.abs(got).max(), 1e-300))
+
+
+# -- fractional epochs, momentum cycles, SWALR, chains with a cosine, transformers' LambdaLRs,
+#    resumed schedulers: each against PyTorch stepped update by update --
+
+@pytest.mark.parametrize("t0,t_mult,iters", [(10, 1, 10), (10, 2, 10), (3, 2, 7), (5, 3, 4)])
+@pytest.mark.filterwarnings("ignore:The epoch parameter")
+def test_warm_restarts_with_fractional_epochs(t0, t_mult, iters):
+    # PyTorch's documented loop: scheduler.step(epoch + i / iters) after each update, so update
+    # k uses the value at (k - 1) / iters; called before each update, update k uses k / iters
+    def run_loop(step_first):
+        opt = opt_(0.1)
+        sched = S.CosineAnnealingWarmRestarts(opt, T_0=t0, T_mult=t_mult, eta_min=1e-4)
+        s, used = lrkit.from_torch(sched), []
+        for e in range(40):
+            for i in range(iters):
+                if step_first:
+                    sched.step(e + i / iters)
+                used.append(opt.param_groups[0]["lr"])
+                opt.step()
+                if not step_first:
+                    sched.step(e + i / iters)
+        return s, np.array(used)
+
+    s, used = run_loop(step_first=False)
+    after = lrkit.constant(0.1, over=1) >> s.stretch(iters)
+    np.testing.assert_allclose(used, after.values(np.arange(len(used))), rtol=1e-12)
+    s, used = run_loop(step_first=True)
+    np.testing.assert_allclose(used, s.stretch(iters).values(np.arange(len(used))), rtol=1e-12)
+
+
+def applied(sched, opt, steps, key=lambda g: g["lr"]):
+    out = []
+    for j in range(steps):
+        if j:
+            advance(sched, opt, 1)
+        out.append([float(key(g)) for g in opt.param_groups])
+    return np.array(out)
+
+
+@pytest.mark.parametrize("adam", [False, True])
+@pytest.mark.parametrize("kw", [dict(), dict(three_phase=True, pct_start=0.25),
+                                dict(anneal_strategy="linear", base_momentum=0.5)])
+def test_one_cycle_momentum(adam, kw):
+    params = [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.1 * (i + 1)}
+              for i in range(2)]
+    opt = torch.optim.Adam(params) if adam else torch.optim.SGD(params, lr=0.1, momentum=0.9)
+    sched = S.OneCycleLR(opt, max_lr=[1.0, 2.0], total_steps=30, **kw)
+    with pytest.warns(UserWarning, match="OneCycleLR also cycles " + (
+            "beta1 \\(betas\\[0\\]\\)" if adam else "momentum") + " \\(cycle_momentum=True\\); "
+            "this is the lr only. Import the other with from_torch\\(scheduler, "
+            "hyperparam='momentum'\\)"):
+        lrkit.from_torch(sched)
+    key = (lambda g: g["betas"][0]) if adam else (lambda g: g["momentum"])
+    names = ["momentum", "betas[0]"] if adam else ["momentum"]
+    imports = [[lrkit.from_torch(sched, g, h) for g in range(2)] for h in names]
+    got = applied(sched, opt, 31, key)
+    for per_group in imports:
+        for g, s in enumerate(per_group):
+            np.testing.assert_allclose(got[:, g], s.values(np.arange(31)), rtol=1e-12)
+
+
+def test_cyclic_beta1():
+    opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sched = S.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=3, step_size_down=5)
+    beta1 = lrkit.from_torch(sched, hyperparam="momentum")
+    got = applied(sched, opt, 30, lambda g: g["betas"][0])
+    np.testing.assert_allclose(got[:, 0], beta1.values(np.arange(30)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("strategy", ["cos", "linear"])
+@pytest.mark.parametrize("anneal,before,after", [(5, 0, 0), (4, 3, 2), (1, 2, 0), (0, 2, 0),
+                                                  (10, 0, 12)])
+def test_swalr(strategy, anneal, before, after):
+    # SWALR anneals from the value it takes over (here after `before` steps of another
+    # scheduler), and from_torch may be called after `after` of its own steps
+    opt = opt_(0.5, groups=2)
+    first = S.ExponentialLR(opt, gamma=0.8)
+    swa = torch.optim.swa_utils.SWALR(opt, swa_lr=[0.01, 0.2], anneal_epochs=anneal,
+                                      anneal_strategy=strategy)
+    advance(first, opt, before)
+    advance(swa, opt, after)
+    imports = [lrkit.from_torch(swa, g) for g in range(2)]
+    got = applied(swa, opt, 20)
+    for g, s in enumerate(imports):
+        np.testing.assert_allclose(got[:, g], s.values(np.arange(after, after + 20)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("others,t_max", [
+    ([lambda o: S.LinearLR(o, 0.1, total_iters=5)], 20),
+    ([lambda o: S.LinearLR(o, 0.1, 0.5, total_iters=5)], 8),
+    ([lambda o: S.MultiStepLR(o, [2, 6], 0.5), lambda o: S.ConstantLR(o, 0.3, 4)], 6),
+    ([lambda o: S.PolynomialLR(o, 7, 2.0)], 7),
+])
+@pytest.mark.parametrize("cosine_first", [False, True])
+def test_chained_cosine_with_eta_min_0(others, t_max, cosine_first):
+    opt = opt_(0.3, groups=2)
+    cos = S.CosineAnnealingLR(opt, T_max=t_max)
+    rest = [m(opt) for m in others]
+    sched = S.ChainedScheduler([cos, *rest] if cosine_first else [*rest, cos])
+    imports = [lrkit.from_torch(sched, g) for g in range(2)]
+    got = applied(sched, opt, 6 * t_max)  # past three troughs
+    for g, s in enumerate(imports):
+        np.testing.assert_allclose(got[:, g], s.values(np.arange(6 * t_max)), rtol=1e-12,
+                                   atol=1e-15)
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda o: S.ChainedScheduler([S.CosineAnnealingLR(o, 10, eta_min=1e-3),
+                                   S.ConstantLR(o, 0.5, 3)]),
+     "from_torch: ChainedScheduler with CosineAnnealingLR(eta_min=0.001): PyTorch's recursive "
+     "cosine moves the distance to eta_min, not the value, so the other factors do not "
+     "multiply it and the chain has no closed form; use eta_min=0"),
+    (lambda o: S.ChainedScheduler([S.CosineAnnealingLR(o, 10), S.StepLR(o, 3)]),
+     "from_torch: ChainedScheduler with CosineAnnealingLR(T_max=10) and StepLR, which still "
+     "change after step 10: PyTorch restarts the cosine from the base value at step 11"),
+    (lambda o: S.ChainedScheduler([S.CosineAnnealingLR(o, 10), S.CosineAnnealingLR(o, 5)]),
+     "from_torch: ChainedScheduler with several CosineAnnealingLR"),
+    (lambda o: S.ChainedScheduler([S.ConstantLR(o), S.CyclicLR(o, 0.01, 0.1)]),
+     "from_torch: ChainedScheduler with CyclicLR: it sets the value from its own formula"),
+    (lambda o: S.StepLR(o, 3), None),
+])
+def test_chain_refusals_say_why(make, message):
+    sched = make(opt_(0.1))
+    if message is None:
+        with pytest.raises(lrkit.ScheduleError, match="schedules only 'lr', got "
+                           "hyperparam='momentum'"):
+            lrkit.from_torch(sched, hyperparam="momentum")
+        return
+    with pytest.raises(lrkit.ScheduleError) as info:
+        lrkit.from_torch(sched)
+    assert str(info.value).startswith(message)
+
+
+HF_LAMBDAS = [
+    ("get_linear_schedule_with_warmup", dict(num_warmup_steps=3, num_training_steps=20)),
+    ("get_cosine_schedule_with_warmup", dict(num_warmup_steps=3, num_training_steps=20,
+                                             num_cycles=0.75)),
+    ("get_cosine_with_hard_restarts_schedule_with_warmup",
+     dict(num_warmup_steps=2, num_training_steps=20, num_cycles=3)),
+    ("get_polynomial_decay_schedule_with_warmup",
+     dict(num_warmup_steps=2, num_training_steps=20, lr_end=1e-4, power=2.0)),
+    ("get_constant_schedule_with_warmup", dict(num_warmup_steps=5)),
+    ("get_inverse_sqrt_schedule", dict(num_warmup_steps=4, timescale=7)),
+    ("get_cosine_with_min_lr_schedule_with_warmup",
+     dict(num_warmup_steps=3, num_training_steps=20, min_lr_rate=0.1)),
+    ("get_cosine_with_min_lr_schedule_with_warmup_lr_rate",
+     dict(num_warmup_steps=3, num_training_steps=20, min_lr=0.01, warmup_lr_rate=0.2)),
+    ("get_wsd_schedule", dict(num_warmup_steps=3, num_decay_steps=6, num_stable_steps=5,
+                              decay_type="linear", min_lr_ratio=0.1)),
+    ("get_constant_schedule", {}),
+]
+
+
+@pytest.mark.parametrize("fn,kw", HF_LAMBDAS, ids=[f for f, _ in HF_LAMBDAS])
+def test_transformers_lambda_lr(fn, kw):
+    transformers = pytest.importorskip("transformers")
+    opt = opt_(0.3, groups=2)  # the second group at 0.6: each group scales its own lambda
+    sched = getattr(transformers.optimization, fn)(opt, **kw)
+    imports = [lrkit.from_torch(sched, g) for g in range(2)]
+    got = applied(sched, opt, 30)
+    for g, s in enumerate(imports):
+        np.testing.assert_allclose(got[:, g], s.values(np.arange(30)), rtol=1e-12,
+                                   atol=1e-15)
+
+
+def test_resumed_scheduler_whose_group_disagrees_warns():
+    opt = opt_(0.05)
+    opt.param_groups[0]["initial_lr"] = 0.01
+    sched = S.StepLR(opt, step_size=3, gamma=0.1, last_epoch=10)
+    with pytest.warns(UserWarning, match="from_torch: StepLR param group 0 holds lr=0.05 at "
+                      "step 11, where the schedule from its initial value gives 1e-05; PyTorch "
+                      "continues from the group's value"):
+        lrkit.from_torch(sched)
+    opt.param_groups[0]["lr"] = 1e-5  # as the fix says: then it is read exactly
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = lrkit.from_torch(sched)
+    np.testing.assert_allclose(applied(sched, opt, 20)[:, 0], s.values(np.arange(11, 31)),
+                               rtol=1e-12)

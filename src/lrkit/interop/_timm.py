@@ -107,14 +107,80 @@ def from_timm(base_lr: float, **kwargs: Any) -> Schedule:
     ``sched="plateau"`` gives an ``lrkit.plateau``; timm ignores the metric during its warmup,
     so feed ``observe`` from the end of epoch ``warmup_epochs`` on. Noise with an open range
     (``noise=<fraction>``) is drawn up to the end of the run ``create_scheduler_v2`` reports.
+
+    ``from_timm(scheduler, group=0)`` reads a timm scheduler instance instead (``Cosine``,
+    ``Tanh``, ``Step``, ``MultiStep``, ``Poly`` or ``PlateauLRScheduler``; its ``lr_scale``
+    included): the step is the ``t`` it is stepped with, the value at 0 the one it set when built.
     """
+    if type(base_lr).__module__.startswith("timm.scheduler"):
+        return _from_scheduler(base_lr, **kwargs)
     unknown = sorted(set(kwargs) - set(_DEFAULTS))
     if unknown:
         raise ScheduleError(f"from_timm: unknown argument(s) {', '.join(unknown)}; "
                             f"create_scheduler_v2 takes {', '.join(_DEFAULTS)}")
-    a = {**_DEFAULTS, **kwargs}
     _check_types(base_lr, kwargs)
-    b = float(base_lr)
+    return _build(float(base_lr), {**_DEFAULTS, **kwargs})
+
+
+# A timm scheduler instance as create_scheduler_v2's arguments: its class gives ``sched`` and
+# its attributes the rest (``t`` counts what the instance is stepped with, epochs or updates).
+_CLASSES = {"CosineLRScheduler": "cosine", "TanhLRScheduler": "tanh", "StepLRScheduler": "step",
+            "MultiStepLRScheduler": "multistep", "PolyLRScheduler": "poly",
+            "PlateauLRScheduler": "plateau"}
+_ATTRS = {"t_initial": "num_epochs", "warmup_t": "warmup_epochs", "warmup_lr_init": "warmup_lr",
+          "warmup_prefix": "warmup_prefix", "lr_min": "min_lr", "cycle_mul": "cycle_mul",
+          "cycle_decay": "cycle_decay", "cycle_limit": "cycle_limit", "k_decay": "k_decay",
+          "decay_rate": "decay_rate", "power": "decay_rate", "noise_pct": "noise_pct",
+          "noise_std": "noise_std", "noise_seed": "noise_seed", "lb": "lb", "ub": "ub"}
+
+
+def _from_scheduler(sched: Any, group: int = 0, **kwargs: Any) -> Schedule:
+    """``from_timm(scheduler, group=0)``: a timm scheduler instance, its step being the ``t``
+    the instance is stepped with (``step(epoch)``, or ``step_update(num_updates)`` with
+    ``t_in_epochs=False``)."""
+    name = type(sched).__name__
+    kind = _CLASSES.get(name)
+    if kind is None:
+        raise ScheduleError(f"from_timm: {name} is not a timm scheduler lrkit reads; known: "
+                            f"{', '.join(_CLASSES)}")
+    if kwargs:
+        raise ScheduleError(f"from_timm: with a scheduler instance, only 'group' is taken, got "
+                            f"{', '.join(sorted(kwargs))} (the instance holds its arguments)")
+    groups = sched.optimizer.param_groups
+    if not 0 <= group < len(groups):
+        raise ScheduleError(f"from_timm: no param group {group}; the optimizer has groups "
+                            f"0..{len(groups) - 1}")
+    a = {**_DEFAULTS, "sched": kind, "warmup_prefix": kind in ("step", "multistep")}
+    a.update({key: getattr(sched, attr) for attr, key in _ATTRS.items() if hasattr(sched, attr)})
+    if kind == "step":
+        a["decay_epochs"] = sched.decay_t
+    elif kind == "multistep":
+        a["decay_milestones"] = tuple(sched.decay_t)
+    elif kind == "plateau":
+        p = sched.lr_scheduler
+        a.update(decay_rate=p.factor, patience_epochs=p.patience, plateau_mode=p.mode,
+                 plateau_threshold=p.threshold, plateau_threshold_mode=p.threshold_mode,
+                 plateau_cooldown=p.cooldown, min_lr=float(p.min_lrs[group]), eps=p.eps)
+    noise = sched.noise_range_t
+    if noise is not None:
+        if getattr(sched, "noise_type", "normal") != "normal":
+            raise ScheduleError(f"from_timm: {name} with noise_type={sched.noise_type!r}; lrkit "
+                                "reproduces timm's 'normal' noise only")
+        if not (isinstance(noise, (list, tuple)) and len(noise) == 2):
+            raise ScheduleError(f"from_timm: {name} with noise_range_t={noise!r} draws noise for "
+                                "ever; give it an end: noise_range_t=(start, end)")
+        a["noise_t"] = (float(noise[0]), float(noise[1]))
+        a["noise"] = 0.0  # any: noise_t holds the range
+    scale = float(groups[group].get("lr_scale", 1.0))  # timm writes value · lr_scale
+    if kind == "plateau":  # its reductions then act on the scaled value, its floor does not
+        a["lr_scale"] = scale
+        return _build(float(sched.base_values[group]), a)
+    s = _build(float(sched.base_values[group]), a)
+    return s if scale == 1 else s * scale
+
+
+def _build(b: float, a: dict[str, Any]) -> Schedule:
+    """The schedule of create_scheduler_v2's arguments ``a`` (every one present)."""
     sched = a["sched"]
     if sched not in _SCHEDS:
         raise ScheduleError(f"from_timm: unknown sched {sched!r}; timm's schedulers are "
@@ -144,9 +210,13 @@ def from_timm(base_lr: float, **kwargs: Any) -> Schedule:
                                 "after the min_lr floor, lrkit before it; set min_lr=0")
         total = a["num_epochs"] + (a["warmup_epochs"] if a["warmup_prefix"] else 0)
         base = _in_updates(_noisy(base, a, t_initial, w + 1, total), on_epochs, upe)
+        if a.get("lr_scale", 1.0) != 1.0:
+            base = base * a["lr_scale"]
         return plateau(base, factor=a["decay_rate"], patience=a["patience_epochs"],
-                       mode=a["plateau_mode"], threshold=1e-4, cooldown=0,
-                       min_value=a["min_lr"], eps=1e-8)
+                       mode=a["plateau_mode"], threshold=a.get("plateau_threshold", 1e-4),
+                       threshold_mode=a.get("plateau_threshold_mode", "rel"),
+                       cooldown=a.get("plateau_cooldown", 0), min_value=a["min_lr"],
+                       eps=a.get("eps", 1e-8))
 
     prefix = bool(a["warmup_prefix"])
     if sched in ("cosine", "tanh", "poly"):
@@ -200,7 +270,7 @@ def _cycles(sched: str, b: float, a: dict[str, Any], t: int) -> Schedule:
     elif sched == "poly":
         one = polynomial(b, lo, t, power=float(a["decay_rate"]), k_decay=float(a["k_decay"]))
     else:
-        one = tanh(b, lo, t)
+        one = tanh(b, lo, t, lower=float(a.get("lb", -7.0)), upper=float(a.get("ub", 3.0)))
     mult, decay = float(a["cycle_mul"]), float(a["cycle_decay"])
     if limit == 1:
         return one
@@ -264,7 +334,9 @@ def _noisy(s: Schedule, a: dict[str, Any], t_initial: int, first: int,
     noise = a["noise"]
     if noise is None:
         return s
-    if isinstance(noise, (list, tuple)):
+    if "noise_t" in a:  # a scheduler instance's noise_range_t, in steps
+        lo, hi = a["noise_t"]
+    elif isinstance(noise, (list, tuple)):
         rng = [n * t_initial for n in noise]
         lo, hi = (rng[0], None) if len(rng) == 1 else (rng[0], rng[1])
     else:
