@@ -13,6 +13,11 @@ $(STAMP): pyproject.toml requirements-dev.txt
 	# timm's schedulers, for from_timm's parity test: without its dependencies, which would
 	# replace the CPU torch with a CUDA build (torchvision); the test loads timm.scheduler alone.
 	$(BIN)/python -m pip install -q --no-deps timm==1.0.31
+	# TF Model Garden's schedules, for from_tf_model_garden's parity test: the package alone
+	# (its full dependencies pin another TensorFlow and pull ~120 packages); with tf_keras for
+	# the TensorFlow pinned in requirements-dev.txt it imports official.modeling.optimization.
+	$(BIN)/python -m pip install -q --no-deps tf-models-official==2.20.0 tf_keras==2.21.0 \
+	  gin-config==0.5.0
 	$(BIN)/python -m pip install -q -e '.[all,dev]'
 	touch $(STAMP)
 

@@ -38,10 +38,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError", "Schedule", "ScheduleError", "constant", "cosine", "cyclic", "explain",
-    "exponential", "from_config", "from_hf", "from_keras", "from_tf_object_detection", "from_timm",
-    "from_torch", "geometric", "interpolate", "inverse_sqrt", "inverse_time", "json_schema",
-    "linear", "lint", "multistep", "one_cycle", "one_minus_sqrt", "parse", "piecewise", "plateau",
-    "plot", "polynomial", "restarts", "scale_lr", "sequence", "step", "tanh", "warmup", "wsd",
+    "exponential", "from_config", "from_hf", "from_keras", "from_tf_model_garden",
+    "from_tf_object_detection", "from_timm", "from_torch", "geometric", "interpolate",
+    "inverse_sqrt", "inverse_time", "json_schema", "linear", "lint", "multistep", "one_cycle",
+    "one_minus_sqrt", "parse", "piecewise", "plateau", "plot", "polynomial", "restarts",
+    "scale_lr", "sequence", "step", "tanh", "warmup", "wsd",
 ]
 
 TYPE_CHECKING = False
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from .config import from_config, json_schema
     from .interop._hf import from_hf
     from .interop._keras import from_keras
+    from .interop._tfmg import from_tf_model_garden
     from .interop._tfod import from_tf_object_detection
     from .interop._timm import from_timm
     from .interop._torch import from_torch
@@ -64,7 +66,7 @@ _ON_USE = {"from_config": "config", "json_schema": "config", "parse": "syntax",
            "explain": "_explain", "lint": "_lint", "plot": "_plot",
            "from_torch": "interop._torch", "from_keras": "interop._keras",
            "from_tf_object_detection": "interop._tfod", "from_hf": "interop._hf",
-           "from_timm": "interop._timm"}
+           "from_timm": "interop._timm", "from_tf_model_garden": "interop._tfmg"}
 
 
 def __getattr__(name: str) -> Any:

@@ -167,8 +167,8 @@ def _json_int(text: str) -> int:
 
 def _yaml_loader(yaml: Any) -> Any:
     """PyYAML's SafeLoader (its C parser where installed), reading floats as YAML 1.2 does
-    (YAML 1.1 takes ``1e-3``, no dot, for a string, which no user means) and refusing a key
-    repeated in a mapping (PyYAML keeps the last one silently)."""
+    (YAML 1.1 takes ``1e-3``, no dot, for a string, which no user means), a ``!!python/tuple``
+    as a list, and refusing a key repeated in a mapping (PyYAML keeps the last one silently)."""
     import re
 
     class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -192,6 +192,9 @@ def _yaml_loader(yaml: Any) -> Any:
 
     Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(
         r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"), list("-+0123456789."))
+    # PyYAML's dump of a Python tuple (TF Model Garden's YAMLs hold them): a list, plain data
+    Loader.add_constructor("tag:yaml.org,2002:python/tuple",
+                           lambda self, node: self.construct_sequence(node))
     return Loader
 
 
