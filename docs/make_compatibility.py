@@ -10,13 +10,14 @@ import os
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 # As in the test suite: with 32-bit integers JAX computes Keras' k / decay_steps in float32,
 # whose ceil/floor can land one cycle off at exact multiples (Keras' own artifact).
 os.environ.setdefault("JAX_ENABLE_X64", "1")
 HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE.parent / "tests" / "parity"))
+sys.path[:0] = [str(HERE.parent / "tests" / "parity"), str(HERE.parent / "tests")]
 
 import numpy as np  # noqa: E402
 
@@ -30,8 +31,8 @@ CONVENTIONS = {
     "PolynomialLR": "0 at total_iters, held", "CosineAnnealingLR": "periodic past T_max",
     "CosineAnnealingWarmRestarts": "int T_mult, T_cur restarts",
     "CyclicLR": "all modes; momentum too", "OneCycleLR": "phase ends one step early; one "
-    "extrapolated value (floored at 0)", "SequentialLR": "local clock per child",
-    "ChainedScheduler": "multiplicative children only",
+    "extrapolated value (floored at 0); momentum too", "SequentialLR": "local clock per child",
+    "ChainedScheduler": "multiplicative children, and a cosine with eta_min=0",
     "ReduceLROnPlateau": "PyTorch patience; eps",
     "ExponentialDecay": "staircase; fractional decay_steps",
     "PiecewiseConstantDecay": "switches at boundary + 1",
@@ -156,6 +157,77 @@ def timm_recipes_line() -> str:
             "the LR itself; lrkit computes those values exactly.")
 
 
+def peer_lines() -> list[str]:
+    """The peers' own test suites, as rows in tests/parity/test_peer_cases.py."""
+    import test_peer_cases as t
+
+    def count(rows: list[Any], at: int) -> tuple[int, int, int]:
+        kinds = [type(r[at]).__name__ for r in rows]
+        return (kinds.count("NoneType"), kinds.count("Refused"), kinds.count("Warned"))
+
+    torch_ok, torch_no, torch_warn = count(t.TORCH, 2)
+    keras_ok, keras_no, _ = count(t.KERAS, 4)
+    return ["## The peers' own test suites", "",
+            "Every scheduler configuration in the peers' tests, written as a data row naming "
+            "its test (`tests/parity/test_peer_cases.py`) and run against the real library:",
+            "",
+            "| suite | rows | imported exactly | refused with the reason |",
+            "|---|---|---|---|",
+            f"| PyTorch `test/optim/test_lrscheduler.py` | {len(t.TORCH) + len(t.PLATEAU)} | "
+            f"{torch_ok + len(t.PLATEAU)} (+{torch_warn} warned: a resumed group whose value "
+            f"disagrees) | {torch_no}: `LambdaLR`/`MultiplicativeLR` with arbitrary functions, "
+            "a custom `scale_fn`, `ChainedScheduler` with a recursive cosine (`eta_min > 0`, or "
+            "factors still changing after `T_max`) |",
+            f"| Keras `learning_rate_schedule_test.py` | {len(t.KERAS)} | {keras_ok} | "
+            f"{keras_no}: `CosineDecayRestarts` whose peaks grow (`m_mul > 1`) |",
+            f"| transformers `tests/optimization/` (`test_optimization.py`, `test_greedy_lr.py`) | "
+            f"{len(t.HF) + 1} | "
+            f"{len(t.HF)} (each through `from_hf` and through `from_torch` on the `LambdaLR`) "
+            "| 1: `greedy`, which follows the loss |",
+            f"| timm `tests/test_scheduler.py` | {len(t.TIMM)} | {len(t.TIMM)} "
+            "(`from_timm(scheduler)`) | 0 |", ""]
+
+
+def corpus_lines() -> list[str]:
+    """The real configs of ../shared/corpora: every file tried, by outcome."""
+    from collections import Counter
+
+    from lrkit.config import load_file
+
+    root = HERE.parent.parent / "shared" / "corpora"
+    if not root.is_dir():
+        return ["## Real configs", "", f"(the corpora are not at {root})", ""]
+    tfod = sorted((root / "tfod").rglob("*.config"))
+    kinds: Counter[str] = Counter()
+    refused: Counter[str] = Counter()
+    for f in tfod:
+        try:
+            kinds[lrkit.from_tf_object_detection(f).kind] += 1
+        except lrkit.ConfigError as e:
+            refused[e.message.split(":")[0]] += 1
+    garden = sorted([*(root / "tf_model_garden").rglob("*.yaml"),
+                     *(root / "tf_model_garden_current").rglob("*.yaml")])
+    ok, why = 0, Counter[str]()
+    for f in garden:
+        try:
+            lrkit.from_tf_model_garden(load_file(f))
+            ok += 1
+        except lrkit.ConfigError as e:
+            why[e.where.split(": ")[-1] + " " + e.message.split(":")[0]] += 1
+    return ["## Real configs", "",
+            f"TF Object Detection (`../shared/corpora/tfod`, every `*.config` under "
+            f"`research/object_detection` of tensorflow/models): {len(tfod)} files, "
+            f"{sum(kinds.values())} imported and equal to the API's functions at every step "
+            f"tested (`tests/parity/test_tfod_corpus.py`), {sum(refused.values())} refused ("
+            + ", ".join(f"{n}: {m}" for m, n in refused.items()) + ").", "",
+            f"TF Model Garden (`../shared/corpora/tf_model_garden*`, experiment YAMLs with an "
+            f"`optimizer_config`): {len(garden)} files, {ok} imported and equal to "
+            "tf-models-official's own schedules (`tests/parity/test_tf_model_garden.py`), "
+            f"{sum(why.values())} refused because a value is left to the experiment's Python "
+            "code (" + ", ".join(f"{n}: `{m}`" for m, n in why.most_common()) + ").", "",
+            "`lrkit show FILE` works on every file of both (`tests/test_cli_formats.py`).", ""]
+
+
 def table(title: str, rows: dict[str, list[float]], unsupported: dict[str, str],
           conventions: dict[str, str] = CONVENTIONS) -> list[str]:
     lines = [f"## {title}", "", "| class / type | supported | configurations | largest error "
@@ -186,10 +258,11 @@ def main() -> None:
     lines += ["## TensorFlow Object Detection API (`lrkit.from_tf_object_detection`)", "",
               "`exponential_decay_learning_rate` (burn-in, min LR, staircase), "
               "`cosine_decay_learning_rate` (warmup, hold), `manual_step_learning_rate` "
-              "(with warmup), `constant_learning_rate`: 211 random configurations against "
-              "the API's functions transcribed in `tests/parity/test_tfod_parity.py`, at "
-              "1e-12; the source document's burn-in function also runs under TensorFlow "
-              "itself where it is installed (it is in the test environment).", ""]
+              "(with warmup), `constant_learning_rate`, parsed by protobuf's text format: 211 "
+              "random configurations against the API's functions transcribed in "
+              "`tests/parity/test_tfod_parity.py` (the object_detection package is not on "
+              "PyPI), at 1e-12; the source document's burn-in function also runs under "
+              "TensorFlow itself.", ""]
     lines += table("timm (`lrkit.from_timm`, the arguments of `create_scheduler_v2`)",
                    timm_rows(), {
                        "wsd/rsqrt decay_fn='exp'": "timm's normalized exponential: no lrkit "
@@ -206,6 +279,7 @@ def main() -> None:
               "+ t)` as timm draws it; with an open range (`noise=<fraction>`) lrkit draws it "
               "up to the end of the run `create_scheduler_v2` reports, where timm would go on "
               "past it.", ""]
+    lines += peer_lines() + corpus_lines()
     (HERE / "compatibility.md").write_text("\n".join(lines))
     print("\n".join(lines))
 

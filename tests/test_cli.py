@@ -93,7 +93,7 @@ def test_import_pipeline_config_keras_json_and_hf(tmp_path):
     assert out.stdout == ("linear(0.0 -> 0.0003, 50) >> cosine(0.0003 -> 0.0, 950)"
                           ".past_end(continue)\n")
     bad = run("import", "hf:cosine", "--warmup", "10")
-    assert bad.returncode == 2 and bad.stderr.startswith("lrkit: error: import: a Hugging Face "
+    assert bad.returncode == 2 and bad.stderr.startswith("lrkit: error: hf:cosine: a Hugging Face "
                                                          "scheduler needs --lr")
 
 
@@ -177,8 +177,8 @@ def test_a_file_that_is_not_json_for_import(tmp_path):
     p.write_text("{bad")
     out = run("import", str(p))
     assert (out.returncode, out.stderr) == (2, "lrkit: error: k.json: not valid JSON: Expecting "
-                                           "property name enclosed in double quotes at line 1, "
-                                           "column 2\n")
+                                           "property name enclosed in double quotes: line 1 "
+                                           "column 2 (char 1)\n")
 
 
 def test_plot_without_matplotlib_says_what_to_install(tmp_path):

@@ -163,3 +163,12 @@ def test_found_by_make_fuzz():
         lrkit.restarts(lrkit.interpolate([[1, 0.0]]), period_mult=1e-300, limit=1)
     s = lrkit.warmup(lrkit.cosine(1e300, 0.0, 1, exponent=5e-324, k_decay=5e-324), 2**62)
     check(s, STEPS)
+
+
+def test_a_fractional_shift_of_a_period_past_2_53_evaluates_alike():
+    # Found by the fuzz test above: s(k) took k + 0.5 modulo 2**53 + 1 in exact integers while
+    # s.values used fmod in floats (2**53 + 1 is no float): 5.7e-22 against 0.0 at k = 2**62.
+    # A float step now takes the same float steps on both paths.
+    s = lrkit.cyclic(0.0, 1e-08, 1, down=2**53, gamma=5e-324).skip(0.5)
+    check(s, STEPS)
+    check(lrkit.restarts(lrkit.cosine(1.0, 0.0, 2**53 + 1)).skip(0.25), STEPS)

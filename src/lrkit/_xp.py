@@ -61,17 +61,26 @@ class Ops:
         return k if k <= d else d
 
     def idiv(self, a: Any, b: Any) -> Any:
-        """The exact ``floor(a / b)``, an integer when both are whole (Python's ``//``:
-        ``floor(a / b)`` may round up to the next whole number)."""
-        return _whole(a) // _whole(b)
+        """The exact ``floor(a / b)``, an integer when ``a`` is an int and ``b`` whole
+        (Python's ``//``: ``floor(a / b)`` may round up to the next whole number). A float
+        ``a`` (a step shifted by a fraction) takes the array path's float steps, so both give
+        the same bits where ``b`` is not a float (a period past 2**53)."""
+        if isinstance(a, float):
+            q = math.floor(a / b)
+            q = q - 1 if q * b > a else q
+            return q + 1 if (q + 1) * b <= a else q
+        return a // _whole(b)
 
     def floordiv(self, a: Any, b: Any) -> Any:
         """``idiv`` as a float: a count of periods, ready for arithmetic."""
-        return float(_whole(a) // _whole(b))
+        return float(self.idiv(a, b))
 
     def mod(self, k: Any, period: Any) -> Any:
-        """The exact remainder of a step ``k >= 0`` in a period (an integer when both are)."""
-        return _whole(k) % _whole(period)
+        """The exact remainder of a step ``k >= 0`` in a period (an integer when both are; a
+        float step's ``fmod``, as on arrays)."""
+        if isinstance(k, float):
+            return math.fmod(k, float(period))
+        return k % _whole(period)
 
     def times(self, n: Any, c: Any) -> Any:
         """``n · c`` for a count ``n``: exact in integers when ``c`` is whole."""

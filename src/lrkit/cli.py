@@ -49,15 +49,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _load(source: str, args: argparse.Namespace) -> tuple[Schedule, dict[str, Any]]:
     """The schedule and the binding quantities from the options (then the file's ``bind``)."""
-    doc: Any = {}
-    if source == "-":
-        s = from_config(_read_stdin())
-    elif _is_expression(source):
-        s = from_config(source)
-    else:
-        s = from_config(source)
-        doc = load_file(source)
-    bind = dict(doc.get("bind") or {}) if isinstance(doc, dict) else {}
+    s, doc, detected = _read(source, args)
+    bind = dict(doc.get("bind") or {}) if detected == "lrkit" and isinstance(doc, dict) else {}
     for key, opt in (("steps_per_epoch", "steps_per_epoch"), ("total_steps", "total"),
                      ("samples_per_step", "batch_size")):
         if getattr(args, opt, None) is not None:
@@ -69,6 +62,84 @@ def _load(source: str, args: argparse.Namespace) -> tuple[Schedule, dict[str, An
                 "samples_per_step": "--batch-size"}.get(need, need)
         raise ScheduleError(f"{kind}: {name!r} = {v!r} needs {need}; pass {flag}")
     return s, {"doc": doc, **bind}
+
+
+#: The formats a file or argument is read as, detected from its name and content.
+FORMATS = {
+    "lrkit": "an lrkit config (JSON/TOML/YAML with 'kind' or 'schedule', or an expression)",
+    "hf": "a Hugging Face scheduler type (hf:NAME with --lr, --warmup, --total, --kwargs)",
+    "tfod": "a TF Object Detection pipeline.config (.config, .pbtxt)",
+    "keras": "a Keras schedule (serialize()'s JSON: 'class_name' and 'config')",
+    "model garden": "a TF Model Garden experiment (YAML/JSON with trainer.optimizer_config)",
+    "timm": "timm train.py arguments (its args.yaml: 'sched', 'lr', 'epochs', …)",
+}
+
+
+def _read(source: str, args: argparse.Namespace) -> tuple[Schedule, Any, str]:
+    """The schedule in ``source``, its document and the format detected (a ``FORMATS`` key).
+    A format other than lrkit's is said on stderr before it is read."""
+    if source == "-":
+        return from_config(_read_stdin()), {}, "lrkit"
+    if _is_expression(source) and not source.startswith("hf:"):
+        return from_config(source), {}, "lrkit"
+    path = Path(source)
+    kind, doc = "hf", {}  # type: tuple[str, Any]
+    if not source.startswith("hf:"):
+        kind = "tfod" if path.suffix.lower() in (".config", ".pbtxt") else ""
+        doc = {} if kind else load_file(source)
+        kind = kind or _format(doc)
+    if kind == "lrkit":
+        return from_config(source), doc, kind
+    if not kind:
+        raise ConfigError(path.name, "not a format lrkit reads; it reads " + "; ".join(
+            FORMATS.values()))
+    if kind != "hf":  # (hf:NAME says it itself)
+        print(f"lrkit: read {source} as {FORMATS[kind].split(' (')[0]}", file=sys.stderr)
+    if kind == "hf":
+        from .interop._hf import from_hf
+
+        if getattr(args, "lr", None) is None:
+            raise ScheduleError(f"{source}: a Hugging Face scheduler needs --lr (the "
+                                "optimizer's learning rate)")
+        s = from_hf(source[3:], args.warmup, args.total, base_lr=args.lr,
+                    **_kwargs(args.kwargs))
+    elif kind == "tfod":
+        from .interop._tfod import from_tf_object_detection
+
+        s = from_tf_object_detection(path)
+    elif kind == "keras":
+        from .interop._keras import from_keras
+
+        s = from_keras(doc)
+    elif kind == "model garden":
+        from .interop._tfmg import from_tf_model_garden
+
+        s = from_tf_model_garden(source)
+    else:
+        from .interop._timm import from_train_args
+
+        try:
+            s = from_train_args(doc, lr=getattr(args, "lr", None),
+                                updates_per_epoch=int(getattr(args, "steps_per_epoch", 0) or 0))
+        except ConfigError as e:
+            raise ConfigError(f"{path.name}: {e.where}", e.message) from None
+    return s, doc, kind
+
+
+def _format(doc: Any) -> str:
+    """Which of ``FORMATS`` a loaded document is, from its keys."""
+    if not isinstance(doc, dict):
+        return ""
+    if "kind" in doc or "schedule" in doc:
+        return "lrkit"
+    if "class_name" in doc:
+        return "keras"
+    if "trainer" in doc or "optimizer_config" in doc or isinstance(
+            doc.get("learning_rate"), dict) and "type" in doc["learning_rate"]:
+        return "model garden"
+    if "sched" in doc:
+        return "timm"
+    return ""
 
 
 def _is_expression(text: str) -> bool:
@@ -230,35 +301,18 @@ def _cmd_values(args: argparse.Namespace) -> None:
 
 
 def _cmd_import(args: argparse.Namespace) -> None:
-    source = args.source
-    if source.startswith("hf:"):
-        from .interop._hf import from_hf
-
-        if args.lr is None:
-            raise ScheduleError("import: a Hugging Face scheduler needs --lr (the optimizer's "
-                                "learning rate)")
-        s = from_hf(source[3:], args.warmup, args.total, base_lr=args.lr,
-                    **_kwargs(args.kwargs))
-    else:
-        path = Path(source)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as e:
-            raise ScheduleError(f"import: cannot read {source} ({e.strerror or e})") from None
-        if path.suffix == ".json":
-            from .interop._keras import from_keras
-
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as e:
-                raise ConfigError(path.name, f"not valid JSON: {e.msg} at line {e.lineno}, "
-                                  f"column {e.colno}") from None
-            s = from_keras(data)
-        else:
-            from .interop._tfod import from_tf_object_detection
-
-            s = from_tf_object_detection(text, path.name)
+    s, _, _ = _read(args.source, args)
     print(json.dumps(s.to_config(), indent=2) if args.format == "json" else s)
+
+
+def _foreign(p: argparse.ArgumentParser) -> None:
+    """The options of the formats that need more than their file."""
+    p.add_argument("--lr", type=_finite,
+                   help="hf:NAME: the optimizer's learning rate; timm args.yaml: the LR when "
+                   "its 'lr' is null")
+    p.add_argument("--warmup", type=_warmup,
+                   help="hf:NAME: num_warmup_steps (a float < 1 is a share of --total)")
+    p.add_argument("--kwargs", help="hf:NAME: scheduler_specific_kwargs as JSON")
 
 
 def _kwargs(text: str | None) -> dict[str, Any]:
@@ -318,6 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.add_argument("--total", type=int, help="the run's length in steps (binds '%%')")
         p.add_argument("--batch-size", type=_finite,
                        help="samples per step (binds 'samples')")
+        _foreign(p)
         if fmt:
             p.add_argument("--format", choices=fmt, default=fmt[0])
         return p
@@ -335,18 +390,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     command("validate", "check a schedule; exit 2 with the reason if it is bad", ("text", "json"))
     sub.add_parser("schema", help="print the JSON schema of schedule configs")
     p = sub.add_parser("import", help="read a schedule from another library",
-                       description="Read a TF Object Detection pipeline.config, a Keras "
-                       "schedule JSON (keras.optimizers.schedules.serialize), or a Hugging "
-                       "Face scheduler type (hf:NAME) and print it in lrkit's syntax.",
+                       description="Read a schedule of another library and print it in "
+                       "lrkit's syntax. The format is detected: " + "; ".join(FORMATS.values())
+                       + ". show, explain, lint, plot, values and validate read them too.",
                        epilog="examples:\n  lrkit import examples/pipeline.config\n"
                        "  lrkit import hf:cosine --warmup 0.05 --total 10000 --lr 3e-4\n",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("source", help="a pipeline.config, a Keras .json, or hf:NAME")
-    p.add_argument("--warmup", type=_warmup,
-                   help="hf: num_warmup_steps (a float < 1 is a share of --total)")
+    p.add_argument("source", help="a file of another library, or hf:NAME")
     p.add_argument("--total", type=int, help="hf: num_training_steps")
-    p.add_argument("--lr", type=_finite, help="hf: the optimizer's learning rate")
-    p.add_argument("--kwargs", help="hf: scheduler_specific_kwargs as JSON")
+    p.add_argument("--steps-per-epoch", type=_finite, help="timm: updates_per_epoch")
+    _foreign(p)
     p.add_argument("--format", choices=("text", "json"), default="text")
 
     handlers = {"show": _cmd_show, "explain": _cmd_explain, "lint": _cmd_lint,

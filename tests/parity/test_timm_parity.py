@@ -4,6 +4,8 @@ after each update, ``step(epoch + 1, metric)`` after each epoch), the LR of ever
 five epochs past the end, 1e-12 relative to the largest value.
 """
 
+import re
+
 import numpy as np
 import pytest
 from timm_harness import lrkit_applied, timm_applied, timm_scheduler, torch
@@ -210,3 +212,45 @@ def test_scheduler_instance_refusals_say_why():
         with pytest.raises(lrkit.ScheduleError) as info:
             lrkit.from_timm(sched, **kw)
         assert str(info.value).startswith(message)
+
+
+# timm's train.py arguments (its args.yaml): from_train_args must give what from_timm gives for
+# the keyword arguments timm's own scheduler_kwargs derives from them (from_timm's values are
+# checked against timm above).
+TRAIN_ARGS = {"sched": ["cosine", "step", "multistep", "tanh", "poly", "plateau", "wsd"],
+              "epochs": [10, 90], "decay_epochs": [2.4, 30], "decay_milestones": [[3, 6]],
+              "warmup_epochs": [0, 3], "cooldown_epochs": [0, 2], "patience_epochs": [2],
+              "decay_rate": [0.5, 0.973], "min_lr": [0.0, 1e-6], "warmup_lr": [1e-6],
+              "warmup_prefix": [True, False], "lr_noise": [None, [0.4, 0.9]],
+              "lr_noise_pct": [0.5], "seed": [0, 7], "lr_cycle_mul": [1.0, 2.0],
+              "lr_cycle_limit": [1, 3], "lr_k_decay": [1.0, 0.5],
+              "eval_metric": ["top1", "loss"], "sched_on_updates": [True, False],
+              "model": ["resnet50"], "batch_size": [128]}
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_train_args_as_timm_reads_them(seed):
+    import types
+
+    from lrkit.interop._timm import from_train_args
+
+    rng = np.random.default_rng(seed)
+    keys = [k for k in TRAIN_ARGS if k == "sched" or rng.random() < 0.5]
+    args = {k: TRAIN_ARGS[k][int(rng.integers(len(TRAIN_ARGS[k])))] for k in keys}
+    args["lr"] = 0.1
+    kw = timm_scheduler.scheduler_factory.scheduler_kwargs(types.SimpleNamespace(**args))
+    try:
+        want = lrkit.from_timm(0.1, **kw, updates_per_epoch=5)
+    except lrkit.ScheduleError as e:  # a combination timm refuses too (wsd's decay too long)
+        with pytest.raises(lrkit.ScheduleError, match=re.escape(str(e))):
+            from_train_args(args, updates_per_epoch=5)
+        return
+    assert from_train_args(args, updates_per_epoch=5) == want
+
+
+def test_train_args_without_an_lr():
+    from lrkit.interop._timm import from_train_args
+
+    with pytest.raises(lrkit.ConfigError, match="lr: is null: timm's train.py derives it"):
+        from_train_args({"sched": "cosine", "lr": None})
+    assert from_train_args({"sched": "cosine", "lr": None}, lr=0.5)(0) == 1e-5  # warmup_lr

@@ -17,6 +17,7 @@ imports timm; torch only when noise is asked for.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from .._combine import plateau, restarts, warmup
@@ -33,7 +34,7 @@ from .._shapes import (
     step,
     tanh,
 )
-from ..errors import ScheduleError, show
+from ..errors import ConfigError, ScheduleError, show
 
 __all__ = ["from_timm"]
 
@@ -120,6 +121,43 @@ def from_timm(base_lr: float, **kwargs: Any) -> Schedule:
                             f"create_scheduler_v2 takes {', '.join(_DEFAULTS)}")
     _check_types(base_lr, kwargs)
     return _build(float(base_lr), {**_DEFAULTS, **kwargs})
+
+
+# timm's train.py arguments (the args.yaml it saves) -> create_scheduler_v2's, with the defaults
+# timm.scheduler.scheduler_kwargs gives absent ones (not create_scheduler_v2's own).
+_TRAIN_ARGS = {"epochs": ("num_epochs", 100), "decay_epochs": ("decay_epochs", 30),
+               "decay_milestones": ("decay_milestones", [30, 60]),
+               "warmup_epochs": ("warmup_epochs", 5), "cooldown_epochs": ("cooldown_epochs", 0),
+               "patience_epochs": ("patience_epochs", 10), "decay_rate": ("decay_rate", 0.1),
+               "min_lr": ("min_lr", 0.0), "warmup_lr": ("warmup_lr", 1e-5),
+               "warmup_prefix": ("warmup_prefix", False), "lr_noise": ("noise", None),
+               "lr_noise_pct": ("noise_pct", 0.67), "lr_noise_std": ("noise_std", 1.0),
+               "seed": ("noise_seed", 42), "lr_cycle_mul": ("cycle_mul", 1.0),
+               "lr_cycle_decay": ("cycle_decay", 0.1), "lr_cycle_limit": ("cycle_limit", 1),
+               "lr_k_decay": ("k_decay", 1.0), "lr_decay_fn": ("decay_fn", None),
+               "lr_stable_timescale": ("stable_timescale", None)}
+
+
+def from_train_args(args: Mapping[str, Any], lr: float | None = None,
+                    updates_per_epoch: int = 0) -> Schedule:
+    """The schedule timm's ``train.py`` builds from its arguments (the ``args.yaml`` it saves
+    beside a run: ``sched``, ``epochs``, ``warmup_epochs``, ``lr_noise``, ``sched_on_updates``,
+    …), as ``create_scheduler(args, optimizer, updates_per_epoch)`` does. ``lr`` overrides
+    ``args["lr"]``, which train.py leaves null when it derives the LR from ``lr_base`` and the
+    global batch size."""
+    if not isinstance(args.get("sched"), str):
+        raise ConfigError("sched", f"timm's train.py arguments name the scheduler in 'sched', "
+                          f"got {show(args.get('sched'))}")
+    lr = args.get("lr") if lr is None else lr
+    if lr is None:
+        raise ConfigError("lr", "is null: timm's train.py derives it from lr_base and the "
+                          "global batch size (batch_size x GPUs x grad_accum_steps / "
+                          "lr_base_size); give the LR the run used (lrkit: --lr)")
+    kw = {name: args.get(arg, default) for arg, (name, default) in _TRAIN_ARGS.items()}
+    metric = args.get("eval_metric", "top1")
+    kw["plateau_mode"] = "min" if isinstance(metric, str) and "loss" in metric else "max"
+    kw["step_on_epochs"] = not args.get("sched_on_updates", False)
+    return from_timm(lr, sched=args["sched"], updates_per_epoch=updates_per_epoch, **kw)
 
 
 # A timm scheduler instance as create_scheduler_v2's arguments: its class gives ``sched`` and
