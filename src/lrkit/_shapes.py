@@ -377,32 +377,40 @@ class inverse_time(Schedule):
 
 @register
 class inverse_sqrt(Schedule):
-    """Inverse square-root decay: ``value(k) = start / sqrt(1 + k / timescale)``. Infinite.
+    """Inverse square-root decay: ``value(k) = start / sqrt(1 + k / timescale)``; with
+    ``power``, the power law ``start · (1 + k / timescale)^power``. Infinite.
 
     With ``timescale = W`` after a warmup of ``W`` steps this is Hugging Face's and timm's
-    ``rsqrt`` curve.
+    ``rsqrt`` curve; other powers are TF Model Garden's ``power`` schedules.
 
     Args:
       start: the value at step 0.
       timescale: the number of steps over which the value falls by ``1/sqrt(2)``, > 0.
+      power: the exponent, <= 0 (-0.5, the square root, by default).
 
     >>> s = inverse_sqrt(1.0, 1)
     >>> [s(k) for k in (0, 3, 8)]
     [1.0, 0.5, 0.3333333333333333]
+    >>> inverse_sqrt(1.0, 1, power=-2)(3)
+    0.0625
     """
 
     start: float = arg("value")
     timescale: Time = arg("time")
+    power: float = arg("number", default=-0.5, hi=0.0)
 
     @classmethod
     def _examples(cls) -> dict[str, Schedule]:
-        return {"": inverse_sqrt(1.0, 5)}
+        return {"": inverse_sqrt(1.0, 5), "power": inverse_sqrt(1.0, 5, power=-1.3)}
 
     def _bound(self) -> float:
         return self.start
 
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
-        return self.start / xp.sqrt(1.0 + xp.fl(k) / float(self.timescale))
+        x = 1.0 + xp.fl(k) / float(self.timescale)
+        if self.power == -0.5:
+            return self.start / xp.sqrt(x)
+        return self.start * xp.power(x, self.power)
 
 
 @register

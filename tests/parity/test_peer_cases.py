@@ -559,7 +559,8 @@ KERAS = [  # (id, class, args, kwargs)
      {"warmup_target": 10.0, "warmup_steps": 2000}),
     (KT + "CosineDecayRestartsTest::test_config", "CosineDecayRestarts", (0.05, 10),
      {"alpha": 0.1, "t_mul": 3.0, "m_mul": 4.0},
-     Refused("'peak_decay' must be >= 0 and <= 1, got 4.0")),  # peaks growing for ever
+     Refused("CosineDecayRestarts.m_mul: must be in \\[0, 1\\], got 4.0: with m_mul > 1 "
+             "each restart peaks higher")),
     (KT + "CosineDecayRestartsTest::test_decay", "CosineDecayRestarts", (1.0, 1000), {}),
     (KT + "CosineDecayRestartsTest::test_alpha", "CosineDecayRestarts", (1.0, 1000),
      {"alpha": 0.1}),

@@ -185,7 +185,7 @@ def random_config(rng, kind):
         maybe(rng, c, "alpha", rng.choice([0.0, rng.uniform(0, 0.5)]))
     else:  # the power types
         c["initial_learning_rate"] = lr0
-        maybe(rng, c, "power", rng.choice([-0.5, -1.0, 0.0]))
+        maybe(rng, c, "power", rng.choice([-0.5, -1.0, 0.0, -0.7, -2.0, rng.uniform(-3, 0)]))
         if kind == "power_linear":
             c["total_decay_steps"] = rng.randint(0, 400)
             maybe(rng, c, "linear_decay_fraction", rng.choice([0.0, 1.0, rng.uniform(0, 1)]))
@@ -280,9 +280,9 @@ def test_the_layouts_and_files_read_alike(tmp_path):
                                                          "values": [0.1]}}},
      "learning_rate.stepwise.values: must have len(boundaries) + 1 = 2 entries, got 1"),
     ({"learning_rate": {"type": "power", "power": {"initial_learning_rate": 0.1,
-                                                   "power": -0.7}}},
-     "learning_rate.power.power: must be -0.5, -1 or 0 for lrkit, got -0.7: lrkit has no shape "
-     "for step^power at other powers (inverse_sqrt is -0.5, inverse_time -1)"),
+                                                   "power": 0.7}}},
+     "learning_rate.power.power: must be <= 0 for lrkit, got 0.7: a positive power grows "
+     "without bound"),
     ({"learning_rate": {"type": "constant"},
       "warmup": {"type": "linear", "linear": {"warmup_steps": 2**24 + 1}}},
      "warmup.linear.warmup_steps: must be at most 2**24 = 16,777,216 steps, got 16777217: "

@@ -146,6 +146,10 @@ def _cosine(c: Mapping[str, Any]) -> Schedule:
 def _restarts(c: Mapping[str, Any]) -> Schedule:
     init = field(c, "initial_learning_rate", REQUIRED, "number")
     alpha = field(c, "alpha", 0.0, "number")
+    if not 0 <= field(c, "m_mul", 1.0, "number") <= 1:
+        raise ConfigError("m_mul", f"must be in [0, 1], got {show(c['m_mul'])}: with m_mul > 1 "
+                          "each restart peaks higher than the last, without bound; lrkit's "
+                          "restarts need peak_decay <= 1")
     return restarts(cosine(init, alpha * init, _length(c, "first_decay_steps", True)),
                     period_mult=field(c, "t_mul", 2.0, "number"),
                     peak_decay=field(c, "m_mul", 1.0, "number"))

@@ -42,7 +42,6 @@ from .._shapes import (
     cosine,
     exponential,
     inverse_sqrt,
-    inverse_time,
     linear,
     piecewise,
     polynomial,
@@ -289,15 +288,10 @@ def _cosine(c: Mapping[str, Any]) -> Schedule:
 
 def _power_tail(init: float, power: float) -> Schedule:
     """``init · (j + 1)^power`` for ``j >= 0``."""
-    if power == 0:
-        return constant(init)
-    if power == -0.5:
-        return inverse_sqrt(init, 1)
-    if power == -1:
-        return inverse_time(init, 1.0, 1)
-    raise ConfigError("power", f"must be -0.5, -1 or 0 for lrkit, got {power!r}: lrkit has "
-                      "no shape for step^power at other powers (inverse_sqrt is -0.5, "
-                      "inverse_time -1)")
+    if power > 0:
+        raise ConfigError("power", f"must be <= 0 for lrkit, got {power!r}: a positive power "
+                          "grows without bound")
+    return constant(init) if power == 0 else inverse_sqrt(init, 1, power=power)
 
 
 def _power_curve(init: float, power: float) -> Schedule:
