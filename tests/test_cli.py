@@ -241,3 +241,55 @@ def test_an_unexpected_exception_is_reported_as_a_bug():
 def test_help_documents_exit_codes():
     out = run("--help").stdout
     assert "exit codes:" in out and "141 the output pipe was closed" in out
+
+
+# --- issue 15, item 4: a command line you can trust --------------------------------------------
+
+
+def test_lint_sees_the_schedule_as_written():
+    # the CLI bound before linting, so a rounded epoch (LR009) was never reported
+    out = run("lint", "cosine(0.1 -> 0, 95ep)", "--steps-per-epoch", "10.5", "--total", "1000")
+    assert out.returncode == 0 and out.stdout.startswith("LR009 drifting-epochs: ")
+
+
+@pytest.mark.parametrize("args, advice", [
+    (["show", "cosine(0.1 -> 0, 95 tokens)"], "needs tokens_per_step; pass --tokens-per-step"),
+    (["values", "cosine(0.1 -> 0, 10%)"], "needs total_steps; pass --total"),
+    # the library's own advice ("call .bind(steps_per_epoch=...) first") in the CLI's terms
+    (["show", 'cosine(0.1 -> 0, "100% - 5ep")', "--total", "1000"],
+     "needs steps_per_epoch; pass --steps-per-epoch"),
+])
+def test_advice_names_flags_that_exist(args, advice):
+    out = run(*args)
+    assert out.returncode == 2 and out.stderr.rstrip().endswith(advice), out.stderr
+    assert "call .bind" not in out.stderr
+    assert run("show", "cosine(0.1 -> 0, 95 tokens)", "--tokens-per-step", "4").returncode == 0
+
+
+def test_validate_json_says_why_on_stdout():
+    out = run("validate", "cosine(0.1 -> 0, 0)", "--format", "json")
+    assert out.returncode == 2
+    assert json.loads(out.stdout) == {"ok": False, "error": (
+        "expression, column 18: cosine: 'over' must be > 0 steps, got 0\n"
+        "  cosine(0.1 -> 0, 0)\n                   ^")}
+    good = run("validate", "cosine(0.1 -> 0, 10)", "--format", "json")
+    assert json.loads(good.stdout)["ok"] is True
+
+
+def test_yaml_errors_and_empty_files_are_one_clear_line(tmp_path):
+    bad = tmp_path / "run.yaml"
+    bad.write_text("schedule:\n  kind: cosine\n  start: 0.1\n   end: 0\n")
+    out = run("show", str(bad))
+    assert out.stderr == ("lrkit: error: run.yaml: not valid YAML: mapping values are not "
+                          "allowed in this context at line 4, column 7\n")
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("\n")
+    out = run("show", str(empty))
+    assert out.stderr.startswith("lrkit: error: empty.yaml: the file is empty; write a schedule")
+
+
+def test_each_command_help_shows_its_own_examples():
+    out = run("lint", "--help")
+    examples = out.stdout.split("examples:")[1]
+    assert "lrkit lint hf:cosine" in examples and "lrkit plot" not in examples
+    assert "lrkit plot" in run("--help").stdout

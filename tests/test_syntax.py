@@ -56,9 +56,17 @@ def test_examples(text, value):
     ("cosin(0.1 -> 0, 10)",
      "expression, column 1: unknown schedule 'cosin'; did you mean 'cosine'?\n"
      "  cosin(0.1 -> 0, 10)\n  ^"),
+    # an argument's error points at the argument (it pointed at column 1)
     ("cosine(0.1 -> 0, 0)",
-     "expression, column 1: cosine: 'over' must be > 0 steps, got 0\n  cosine(0.1 -> 0, 0)\n"
-     "  ^"),
+     "expression, column 18: cosine: 'over' must be > 0 steps, got 0\n  cosine(0.1 -> 0, 0)\n"
+     "                   ^"),
+    ("warmup(5) >> cosine(0.1 -> -1, 10)",
+     "expression, column 28: cosine: 'end' must be >= 0, got -1.0\n"
+     "  warmup(5) >> cosine(0.1 -> -1, 10)\n                             ^"),
+    ("warmup(-5) >> cosine(0.1 -> 0, 10)",
+     "expression, column 8: warmup: 'over' must be > 0 steps, got -5.0"),
+    ("cosine(0.1, 0, over=-1)", "expression, column 21: cosine: 'over' must be > 0 steps"),
+    ("cosine(0.1, 0, 10).skip(-3)", "expression, column 25: skip: 'steps' must be > 0 steps"),
     ("linear(1 -> 0, 10) >> 3", "expression, column 1: '>>' joins schedules"),
     ("cosine(1 -> 0, 10) $", "expression, column 20: unexpected character '$'"),
     ("warmup(5ep)", "expression, column 1: expected a schedule such as cosine(0.1 -> 0, 100)"),

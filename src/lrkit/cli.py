@@ -12,6 +12,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -27,11 +28,14 @@ _NAME_MAX = 255  # bytes in a file name on common file systems; longer text is n
 
 EXAMPLES = """examples:
   lrkit show examples/tf_resnet_imagenet.json
+  lrkit show pipeline.config
   lrkit explain 'warmup(5ep) >> cosine(0.1 -> 1e-5, 95ep)' --steps-per-epoch 390 --total 39000
   lrkit lint examples/tf_object_detection.json --strict
+  lrkit lint hf:cosine --lr 3e-4 --warmup 0.05 --total 10000
   lrkit plot 'one_cycle(0.1, 1000)' -o one_cycle.png
+  lrkit plot experiment.yaml --log
   lrkit values run.yaml --at 0,100,1000 --format json
-  lrkit validate run.yaml
+  lrkit validate run.yaml --format json
   lrkit schema > lrkit.schema.json
   lrkit import examples/pipeline.config
 
@@ -51,17 +55,25 @@ def _load(source: str, args: argparse.Namespace) -> tuple[Schedule, dict[str, An
     """The schedule and the binding quantities from the options (then the file's ``bind``)."""
     s, doc, detected = _read(source, args)
     bind = dict(doc.get("bind") or {}) if detected == "lrkit" and isinstance(doc, dict) else {}
-    for key, opt in (("steps_per_epoch", "steps_per_epoch"), ("total_steps", "total"),
-                     ("samples_per_step", "batch_size")):
-        if getattr(args, opt, None) is not None:
-            bind[key] = getattr(args, opt)
-    s = s.bind(**bind) if bind else s
+    for key in FLAGS:
+        if getattr(args, key, None) is not None:
+            bind[key] = getattr(args, key)
+    unbound, s = s, s.bind(**bind) if bind else s
     if s._missing:
         kind, name, v, need = s._missing[0]
-        flag = {"steps_per_epoch": "--steps-per-epoch", "total_steps": "--total",
-                "samples_per_step": "--batch-size"}.get(need, need)
-        raise ScheduleError(f"{kind}: {name!r} = {v!r} needs {need}; pass {flag}")
-    return s, {"doc": doc, **bind}
+        raise ScheduleError(f"{kind}: {name!r} = {v!r} needs {need}; pass {FLAGS[need]}")
+    return s, {"doc": doc, "unbound": unbound, **bind}
+
+
+#: The binding quantities and their flags (every command takes them).
+FLAGS = {"steps_per_epoch": "--steps-per-epoch", "total_steps": "--total",
+         "samples_per_step": "--batch-size", "tokens_per_step": "--tokens-per-step"}
+
+
+def _flags(message: str) -> str:
+    """The library's advice (``call .bind(total_steps=...) first``) in the CLI's terms."""
+    return re.sub(r"call \.bind\((\w+)=\.\.\.\) (?:first|before evaluating)",
+                  lambda m: f"pass {FLAGS.get(m[1], m[1])}", message)
 
 
 #: The formats a file or argument is read as, detected from its name and content.
@@ -101,7 +113,7 @@ def _read(source: str, args: argparse.Namespace) -> tuple[Schedule, Any, str]:
         if getattr(args, "lr", None) is None:
             raise ScheduleError(f"{source}: a Hugging Face scheduler needs --lr (the "
                                 "optimizer's learning rate)")
-        s = from_hf(source[3:], args.warmup, args.total, base_lr=args.lr,
+        s = from_hf(source[3:], args.warmup, args.total_steps, base_lr=args.lr,
                     **_kwargs(args.kwargs))
     elif kind == "tfod":
         from .interop._tfod import from_tf_object_detection
@@ -207,7 +219,9 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     from ._lint import lint
 
     s, info = _load(args.schedule, args)
-    found = lint(s, _total(s, info, "lint"), steps_per_epoch=info.get("steps_per_epoch"))
+    # the schedule as written: lint reports what binding does to it (a rounded epoch, …)
+    found = lint(info["unbound"], _total(s, info, "lint"),
+                 steps_per_epoch=info.get("steps_per_epoch"))
     if args.format == "json":
         print(json.dumps([{"code": w.code, "name": w.name, "message": w.message, "fix": w.fix}
                           for w in found], indent=2))
@@ -365,13 +379,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def command(name: str, text: str, fmt: Sequence[str] = ()) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=text, description=text, epilog=EXAMPLES,
+        mine = [line for line in EXAMPLES.splitlines() if line.startswith(f"  lrkit {name} ")]
+        p = sub.add_parser(name, help=text, description=text,
+                           epilog="examples:\n" + "\n".join(mine) if mine else None,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         p.add_argument("schedule", help="a config file, a one-line expression, or - for stdin")
         p.add_argument("--steps-per-epoch", type=_finite, help="bind epoch units")
-        p.add_argument("--total", type=int, help="the run's length in steps (binds '%%')")
-        p.add_argument("--batch-size", type=_finite,
+        p.add_argument("--total", type=int, dest="total_steps",
+                       help="the run's length in steps (binds '%%')")
+        p.add_argument("--batch-size", type=_finite, dest="samples_per_step",
                        help="samples per step (binds 'samples')")
+        p.add_argument("--tokens-per-step", type=_finite, help="binds 'tokens'")
         _foreign(p)
         if fmt:
             p.add_argument("--format", choices=fmt, default=fmt[0])
@@ -397,7 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                        "  lrkit import hf:cosine --warmup 0.05 --total 10000 --lr 3e-4\n",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("source", help="a file of another library, or hf:NAME")
-    p.add_argument("--total", type=int, help="hf: num_training_steps")
+    p.add_argument("--total", type=int, dest="total_steps", help="hf: num_training_steps")
     p.add_argument("--steps-per-epoch", type=_finite, help="timm: updates_per_epoch")
     _foreign(p)
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -405,6 +423,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {"show": _cmd_show, "explain": _cmd_explain, "lint": _cmd_lint,
                 "plot": _cmd_plot, "values": _cmd_values, "validate": _cmd_validate,
                 "import": _cmd_import}
+    args = None
     try:
         args = parser.parse_args(argv)
         if args.command == "schema":
@@ -415,7 +434,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return code
     except ScheduleError as e:  # ConfigError too
-        print(f"lrkit: error: {e}", file=sys.stderr)  # an expression error adds a caret line
+        message = _flags(str(e))
+        if getattr(args, "command", None) == "validate" and getattr(args, "format", "") == "json":
+            print(json.dumps({"ok": False, "error": message}))
+        print(f"lrkit: error: {message}", file=sys.stderr)  # an expression adds a caret line
         return 2
     except BrokenPipeError:
         # The reader went away (`lrkit values … | head`): stop quietly, as Unix tools do.

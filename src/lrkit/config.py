@@ -76,6 +76,9 @@ def load_file(path: str | Path) -> Any:
         raise ConfigError(p.name, f"unknown file type {show(suffix)}; use .json, .toml, .yaml "
                                   "or .yml")
     text = read_text(p)
+    if not text.strip():
+        raise ConfigError(p.name, "the file is empty; write a schedule config such as "
+                          '{"kind": "cosine", "start": 0.1, "end": 0, "over": 1000}')
     try:
         if suffix == ".json":
             return json.loads(text, object_pairs_hook=_json_object, parse_int=_json_int)
@@ -95,10 +98,21 @@ def load_file(path: str | Path) -> Any:
     except ConfigError:
         raise
     except Exception as e:  # each parser's own error type; its message has line and column
-        msg = str(e).replace("\n", " ")
+        msg = _yaml_message(e) if suffix in (".yaml", ".yml") else str(e).replace("\n", " ")
         if "integer string conversion" in msg:  # Python's advice is for programmers
             msg = "a whole number of more than 4300 digits is out of range"
         raise ConfigError(p.name, f"not valid {suffix[1:].upper()}: {msg}") from None
+
+
+def _yaml_message(e: Exception) -> str:
+    """PyYAML's error as one line: the problem at its line and column (its own text names
+    ``<unicode string>`` and spreads over lines with a caret that points nowhere useful)."""
+    mark, problem = getattr(e, "problem_mark", None), getattr(e, "problem", None)
+    if mark is None or problem is None:
+        return str(e).replace("\n", " ")
+    context = getattr(e, "context", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}"
+    return f"{problem} at {where}" + (f" ({context})" if context else "")
 
 
 def read_text(path: str | Path) -> str:

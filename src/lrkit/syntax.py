@@ -154,7 +154,8 @@ class _Parser:
                 if not rest:
                     self.fail("a warmup needs a schedule after '>>'")
                 inner = rest[0] if len(rest) == 1 else sequence(rest)
-                parts = parts[:j] + [self.build(warmup, [inner], part.kwargs, part.pos)]
+                parts = parts[:j] + [self.build(warmup, [inner], part.kwargs, part.pos,
+                                                part.where)]
         for part in parts:
             if not isinstance(part, Schedule):
                 self.fail("'>>' joins schedules", start[2] if start else 0)
@@ -199,8 +200,9 @@ class _Parser:
             if name not in _METHODS or not isinstance(value, Schedule):
                 self.fail(f"unknown method {name!r}; use .clip, .stretch, .stepped, .skip "
                           "or .past_end", pos)
-            args, kwargs = self.args()
-            value = self.build(_METHODS[name], [value, *args], kwargs, pos)
+            args, kwargs, where = self.args()
+            where = {i + 1 if isinstance(i, int) else i: p for i, p in where.items()}
+            value = self.build(_METHODS[name], [value, *args], kwargs, pos, where)
         return value
 
     def atom(self) -> Any:
@@ -216,16 +218,20 @@ class _Parser:
                 near = difflib.get_close_matches(text, sorted(REGISTRY), n=1)
                 hint = f"; did you mean {near[0]!r}?" if near else ""
                 self.fail(f"unknown schedule {text!r}{hint}", pos)
-            args, kwargs = self.args()
+            args, kwargs, where = self.args()
             cls = REGISTRY[text]
             if cls is warmup and not (args and isinstance(args[0], Schedule)):
                 if len(args) > 3:
                     self.fail(f"warmup(...) >> takes at most 3 arguments before '>>' (over, "
                               f"start, shape), got {len(args)}", pos)
-                return _WarmupPrefix(args, kwargs, pos)
+                return _WarmupPrefix(args, kwargs, pos, where)
             if issubclass(cls, _Anneal) and args and isinstance(args[0], _Pair):
-                args = [args[0].a, args[0].b, *args[1:]]
-            return self.build(cls, args, kwargs, pos)
+                pair = args[0]
+                args = [pair.a, pair.b, *args[1:]]
+                where = {**{i + 1: p for i, p in where.items() if isinstance(i, int)},
+                         **{k: p for k, p in where.items() if isinstance(k, str)},
+                         0: pair.pos[0], 1: pair.pos[1]}
+            return self.build(cls, args, kwargs, pos, where)
         if self.at("("):  # a group, or a tuple such as a point (0, 0.1)
             self.take("(")
             items = [self.value()]
@@ -236,30 +242,40 @@ class _Parser:
             return items[0] if len(items) == 1 else tuple(items)
         return self.literal()
 
-    def args(self) -> tuple[list[Any], dict[str, Any]]:
+    def args(self) -> tuple[list[Any], dict[str, Any], dict[int | str, int]]:
+        """The arguments of a call, and where each starts (by index, or name for keywords)."""
         self.take("(", "'('")
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
+        where: dict[int | str, int] = {}
         while not self.at(")"):
             t = self.peek()
             if t is not None and t[0] == "word" and self.peek(1) is not None \
                     and self.peek(1)[1] == "=":  # type: ignore[index]
                 self.i += 2
+                where[t[1]] = self._pos()
                 kwargs[t[1]] = self.value()
             elif kwargs:
                 self.fail("a positional argument after a keyword argument")
             else:
+                where[len(args)] = self._pos()
                 args.append(self.value())
             if not self.at(")"):
                 self.take(",", "',' or ')'")
         self.take(")", "')'")
-        return args, kwargs
+        return args, kwargs, where
+
+    def _pos(self) -> int:
+        t = self.peek()
+        return t[2] if t is not None else len(self.text)
 
     def value(self) -> Any:
+        start = self._pos()
         v = self.chain()
         if self.at("->"):
             self.take("->")
-            return _Pair(v, self.chain())
+            end = self._pos()
+            return _Pair(v, self.chain(), (start, end))
         return v
 
     def number(self, text: str, pos: int, sign: str = "") -> Any:
@@ -298,23 +314,34 @@ class _Parser:
         self.fail(f"unexpected {text!r}", pos)
 
     def build(self, cls: type[Schedule], args: list[Any], kwargs: dict[str, Any],
-              pos: int) -> Schedule:
+              pos: int, where: dict[int | str, int] | None = None) -> Schedule:
+        """``cls(*args, **kwargs)``; an error points at the argument it names (``where``
+        holds each argument's column), else at the call."""
         try:  # the constructor checks and normalizes (ints to floats, lists to tuples)
             return cls(*args, **kwargs)
         except (ScheduleError, TypeError) as e:
+            named = re.match(r"\w+: '(\w+)'", str(e))
+            if named and where:
+                name = named[1]
+                fields = [f.name for f in cls._fields]
+                i = fields.index(name) if name in fields else -1
+                pos = where.get(name, where.get(i, pos))
             self.fail(str(e), pos)
 
 
 class _Pair:
-    def __init__(self, a: Any, b: Any) -> None:
-        self.a, self.b = a, b
+    def __init__(self, a: Any, b: Any, pos: tuple[int, int]) -> None:
+        self.a, self.b, self.pos = a, b, pos
 
 
 class _WarmupPrefix:
-    def __init__(self, args: list[Any], kwargs: dict[str, Any], pos: int) -> None:
+    def __init__(self, args: list[Any], kwargs: dict[str, Any], pos: int,
+                 where: dict[int | str, int]) -> None:
         self.kwargs = dict(kwargs)
-        for name, v in zip(("over", "start", "shape"), args):
+        self.where: dict[int | str, int] = {k: p for k, p in where.items() if isinstance(k, str)}
+        for i, (name, v) in enumerate(zip(("over", "start", "shape"), args)):
             self.kwargs[name] = v
+            self.where[name] = where[i]
         self.pos = pos
 
 
