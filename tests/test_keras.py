@@ -117,6 +117,28 @@ def test_per_epoch_schedule_equals_keras_learning_rate_scheduler():
                                [v for _, v in ref_logger.history], rtol=1e-6)
 
 
+def test_lr_logger_refuses_an_accumulation_mismatch():
+    # ran silently with the schedule 4x too fast, though the docs said the callbacks check it
+    opt = keras.optimizers.SGD(learning_rate=LearningRateSchedule(PLAN),
+                               gradient_accumulation_steps=4)
+    with pytest.raises(ScheduleError, match=r"lrkit.keras.LRLogger: the optimizer accumulates 4 "
+                       r"micro-batches per update but the schedule was built with "
+                       r"gradient_accumulation_steps=1; give it 4"):
+        model(opt).fit(*data(), batch_size=8, epochs=1, verbose=0, callbacks=[LRLogger()])
+
+
+def test_per_epoch_with_keras_learning_rate_scheduler():
+    # the source article's way: Keras' own callback sets the LR at each epoch's start
+    s = lrkit.multistep(0.1, 0.5, [2, 4])
+    logger = LRLogger()
+    model(0.1).fit(*data(), batch_size=8, epochs=6, verbose=0, callbacks=[
+        keras.callbacks.LearningRateScheduler(lrkit.keras.per_epoch(s)), logger])
+    np.testing.assert_allclose([v for _, v in logger.history],
+                               [s(k // 8) for k in range(48)], rtol=1e-6)
+    with pytest.raises(ScheduleError, match="per_epoch: a plateau schedule needs its metric"):
+        lrkit.keras.per_epoch(lrkit.plateau(s))
+
+
 @pytest.mark.parametrize("build,message", [
     (lambda: LearningRateSchedule(lrkit.cosine(0.1, 0.0, "5ep")),
      "lrkit.keras.LearningRateSchedule: cosine: 'over' = '5ep' needs steps_per_epoch; pass "

@@ -19,7 +19,7 @@ from ._xp import SCALAR, namespace_for
 from .config import from_config
 from .errors import ConfigError, ScheduleError
 
-__all__ = ["LRLogger", "LearningRateSchedule", "Plateau", "range_test"]
+__all__ = ["LRLogger", "LearningRateSchedule", "Plateau", "per_epoch", "range_test"]
 
 _WHO = "lrkit.keras.LearningRateSchedule"
 
@@ -104,6 +104,30 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
                    config.get("gradient_accumulation_steps"))
 
 
+def per_epoch(schedule: Schedule | Mapping[str, Any] | str) -> Any:
+    """The function ``keras.callbacks.LearningRateScheduler`` calls at each epoch's start:
+    ``f(epoch, lr) = schedule(epoch)``, a schedule whose step is the epoch (the source article's
+    way: the LR changes once per epoch, whatever the optimizer's counter).
+
+    >>> f = per_epoch(lrkit.step(0.1, 0.25, 15))
+    >>> f(0, 0.1), f(15, 0.1)
+    (0.1, 0.025)
+    """
+    s = from_config(schedule) if isinstance(schedule, (Mapping, str)) else schedule
+    if not isinstance(s, Schedule):
+        raise ScheduleError(f"lrkit.keras.per_epoch: expected an lrkit schedule, got "
+                            f"{type(s).__name__}")
+    s._require_bound()
+    if isinstance(s, plateau):
+        raise ScheduleError("lrkit.keras.per_epoch: a plateau schedule needs its metric: use "
+                            "lrkit.keras.LearningRateSchedule with lrkit.keras.Plateau")
+
+    def f(epoch: int, lr: float | None = None) -> float:
+        return s(int(epoch))
+
+    return f
+
+
 def _lrkit_schedule(model: Any, who: str) -> LearningRateSchedule:
     lr = getattr(model.optimizer, "_learning_rate", None)
     if not isinstance(lr, LearningRateSchedule):
@@ -136,6 +160,11 @@ class LRLogger(keras.callbacks.Callback):  # type: ignore[misc]
         self.monitor = monitor
         self.history: list[tuple[int, float]] = []
         self._next: float | None = None
+
+    def set_model(self, model: Any) -> None:
+        super().set_model(model)
+        if isinstance(getattr(model.optimizer, "_learning_rate", None), LearningRateSchedule):
+            _lrkit_schedule(model, "lrkit.keras.LRLogger")  # its accumulation must agree
 
     def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         opt = self.model.optimizer
