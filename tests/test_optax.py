@@ -143,6 +143,8 @@ def test_check_state_refuses_a_tampered_plateau_state():
          ".plateau.reductions: must be an int >= 0, got None"),
         (good._replace(plateau=(1.0, 0)), ".plateau: must be a State(best, bad, cooldown, "
                                           "reductions), got (1.0, 0)"),
+        (good._replace(learning_rate=jnp.float32(-1.0)),
+         ".learning_rate: must be a finite number >= 0, got -1.0"),
     ]:
         with pytest.raises(ConfigError) as info:
             check_state((state[0], tampered))
@@ -151,3 +153,68 @@ def test_check_state_refuses_a_tampered_plateau_state():
         check_state(optax.sgd(0.1).init(jnp.zeros(1)))
     with pytest.raises(ScheduleError, match="call it outside jit"):
         jax.jit(check_state)(state)
+
+
+PLATEAU_RUN = """
+import json
+import jax, jax.numpy as jnp, numpy as np, optax, lrkit
+from lrkit.optax import observe, reduce_on_plateau, schedule
+p = lrkit.plateau(lrkit.cosine(0.1, 0.0, 100), factor=0.5, patience=0)
+tx = optax.chain(optax.sgd(schedule(p)), reduce_on_plateau(p))
+params = jnp.zeros(2)
+state = tx.init(params)
+traces = []
+
+@jax.jit
+def step(params, state, loss, seen):
+    traces.append(1)
+    updates, state = tx.update(jnp.ones(2), state, params, value=loss, observe=seen)
+    return optax.apply_updates(params, updates), state, -updates[0]
+
+used, logged = [], []
+for i, (loss, seen) in enumerate([(1.0, True), (2.0, True), (3.0, False), (0.5, True),
+                                  (4.0, True)]):
+    loss = (jnp.float32 if i % 2 else np.float32)(loss)  # a loss as a jitted loss_fn returns
+    params, state, lr = step(params, state, loss, jnp.asarray(seen))
+    used.append(float(lr))
+    logged.append(float(state[1].learning_rate))
+# a validation metric at an epoch's end, without an update: the next update is reduced
+before = int(state[1].plateau.reductions)
+state = jax.jit(lambda st, v: observe(p, st, v))(state, jnp.float32(9.0))
+params, state, lr = step(params, state, jnp.float32(9.0), jnp.asarray(False))
+print(json.dumps({"traces": len(traces), "used": used, "logged": logged, "before": before,
+                  "after": int(state[1].plateau.reductions), "next": float(lr),
+                  "plan": [p.schedule(k) for k in range(6)]}))
+"""
+
+
+def test_plateau_traces_once_shows_its_learning_rate_and_observes_without_an_update():
+    # in a fresh interpreter with JAX's default (x64 off): the state keeps its types through
+    # updates, so a training step traces once; state.learning_rate is what the update used
+    # (inject_hyperparams' value is before reductions); observe() needs no update
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "JAX_ENABLE_X64"}
+    out = subprocess.run([sys.executable, "-c", PLATEAU_RUN], capture_output=True, text=True,
+                         env=env, check=True)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    assert r["traces"] == 1
+    np.testing.assert_allclose(r["logged"], r["used"], rtol=1e-6)
+    plan = r["plan"]  # losses 1, 2 (bad: halve), 3 unobserved, 0.5 (best), 4 (bad: halve)
+    np.testing.assert_allclose(r["used"], [plan[0], plan[1] / 2, plan[2] / 2, plan[3] / 2,
+                                           plan[4] / 4], rtol=1e-6)
+    assert (r["before"], r["after"]) == (2, 3)
+    np.testing.assert_allclose(r["next"], plan[5] / 8, rtol=1e-6)
+
+
+def test_observe_needs_a_plateau_and_a_state():
+    from lrkit.optax import observe
+
+    s = lrkit.plateau(lrkit.constant(0.1))
+    with pytest.raises(ScheduleError, match="lrkit.optax.observe: expected the lrkit.plateau"):
+        observe(lrkit.constant(0.1), {}, 1.0)
+    with pytest.raises(ScheduleError, match="the state holds no reduce_on_plateau state"):
+        observe(s, optax.sgd(0.1).init(jnp.zeros(1)), 1.0)

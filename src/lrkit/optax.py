@@ -21,7 +21,7 @@ from ._schedule import Schedule
 from ._xp import namespace_for
 from .errors import ConfigError, ScheduleError
 
-__all__ = ["check_state", "range_test", "reduce_on_plateau", "schedule"]
+__all__ = ["check_state", "observe", "range_test", "reduce_on_plateau", "schedule"]
 
 
 def _check(s: Any, who: str, binding: dict[str, Any]) -> Schedule:
@@ -58,8 +58,9 @@ def schedule(s: Schedule, *, steps_per_epoch: float | None = None,
 
 
 class PlateauState(NamedTuple):
-    plateau: Any  # lrkit's plateau state: best, bad, cooldown, reductions
-    count: Any    # the updates so far (int32, saturating as optax's own counters)
+    plateau: Any        # lrkit's plateau state: best, bad, cooldown, reductions
+    count: Any          # the updates so far (int32, saturating as optax's own counters)
+    learning_rate: Any  # the reduced value the last update was made with (0 before any)
 
 
 def reduce_on_plateau(s: plateau, *, steps_per_epoch: float | None = None,
@@ -97,10 +98,10 @@ def reduce_on_plateau(s: plateau, *, steps_per_epoch: float | None = None,
 
     def init(params: Any) -> PlateauState:
         best, *counts = _plateau.init(bound)
+        f = jnp.result_type(float)
         return PlateauState(
-            _plateau.State(jnp.asarray(best, jnp.result_type(float)),
-                           *(jnp.asarray(c, jnp.int32) for c in counts)),
-            jnp.zeros([], jnp.int32))
+            _plateau.State(jnp.asarray(best, f), *(jnp.asarray(c, jnp.int32) for c in counts)),
+            jnp.zeros([], jnp.int32), jnp.zeros([], f))
 
     def update(updates: Any, state: PlateauState, params: Any = None, *, value: Any = None,
                observe: Any = True, **extra: Any) -> tuple[Any, PlateauState]:
@@ -114,9 +115,39 @@ def reduce_on_plateau(s: plateau, *, steps_per_epoch: float | None = None,
                                   xp.using(base.dtype))
         ratio = jnp.where(base > 0, reduced / jnp.where(base > 0, base, 1.0), 1.0)
         return (jax.tree.map(lambda u: u * ratio.astype(u.dtype), updates),
-                PlateauState(new, optax.safe_increment(state.count)))
+                PlateauState(new, optax.safe_increment(state.count),
+                             reduced.astype(state.learning_rate.dtype)))
 
     return optax.GradientTransformationExtraArgs(init, update)
+
+
+def observe(s: plateau, state: Any, value: Any) -> Any:
+    """The optimizer state after ``reduce_on_plateau(s)`` observes ``value`` without an update
+    (a validation metric at an epoch's end): every ``PlateauState`` in ``state`` takes the
+    observation; nothing else changes. Jit-traceable.
+
+    >>> state = observe(p, state, val_loss)  # doctest: +SKIP
+    """
+    if not isinstance(s, plateau):
+        raise ScheduleError(f"lrkit.optax.observe: expected the lrkit.plateau(...) given to "
+                            f"reduce_on_plateau, got {type(s).__name__}")
+    xp = namespace_for(None, jnp)
+
+    def one(x: Any) -> Any:
+        if not isinstance(x, PlateauState):
+            return x
+        old = x.plateau
+        new = _plateau.observe(s, old, jnp.asarray(value, old.best.dtype), xp)
+        return x._replace(plateau=_plateau.State(*(jnp.asarray(n).astype(o.dtype)
+                                                    for n, o in zip(new, old))))
+
+    def is_plateau(x: Any) -> bool:
+        return isinstance(x, PlateauState)
+
+    if not any(map(is_plateau, jax.tree_util.tree_leaves(state, is_leaf=is_plateau))):
+        raise ScheduleError("lrkit.optax.observe: the state holds no reduce_on_plateau state "
+                            "(PlateauState); pass the optimizer state")
+    return jax.tree.map(one, state, is_leaf=is_plateau)
 
 
 def check_state(state: Any) -> Any:
@@ -151,6 +182,7 @@ def check_state(state: Any) -> Any:
                           rule="must be a number (inf or -inf before the first observation)")
         for name, v in zip(_plateau.State._fields[1:], st[1:]):
             _saved.whole(_item(v, f"{where}.plateau.{name}"), f"{where}.plateau.{name}")
+        _saved.finite(_item(x.learning_rate, f"{where}.learning_rate"), f"{where}.learning_rate")
     return state
 
 
