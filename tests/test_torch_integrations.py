@@ -75,6 +75,39 @@ def test_lightning_runs_the_planned_sequence_and_the_monitor_logs_it(tmp_path, i
     assert logged and all(v == PLAN[step] for step, v in logged.items())
 
 
+def test_lightning_total_steps_from_estimated_stepping_batches():
+    # docs/torch.md: a schedule in '%' of the run, bound in configure_optimizers with the
+    # trainer's own count of optimizer steps (epochs, accumulation and limits included)
+    L = pytest.importorskip("lightning")
+    plan = lrkit.parse("warmup(10%) >> cosine(0.1 -> 0, 90%)")
+    seen = []
+
+    class Tiny(L.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.net = torch.nn.Linear(4, 1)
+
+        def training_step(self, batch, _):
+            x, y = batch
+            return torch.nn.functional.mse_loss(self.net(x), y)
+
+        def configure_optimizers(self):
+            opt = torch.optim.SGD(self.parameters(), lr=0.1)
+            sched = LRScheduler(opt, plan, total_steps=self.trainer.estimated_stepping_batches)
+            opt.register_step_pre_hook(
+                lambda o, a, k: seen.append(float(o.param_groups[0]["lr"])))
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    trainer = L.Trainer(max_epochs=3, accumulate_grad_batches=2, accelerator="cpu",
+                        logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                        enable_model_summary=False)
+    trainer.fit(Tiny(), _loader())  # 8 batches an epoch: 4 updates, 12 in the run
+    total = trainer.estimated_stepping_batches
+    assert total == len(seen) == 12
+    bound = plan.bind(total_steps=total)
+    assert seen == [bound(k) for k in range(total)]
+
+
 def test_lightning_resume_continues_the_sequence(tmp_path):
     seen = []
     L, module = _lightning_module("step", seen)
