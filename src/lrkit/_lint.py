@@ -2,19 +2,22 @@
 
 ``lint(s, total_steps)`` evaluates the schedule over the run (every step up to two million,
 a fine grid plus every phase boundary beyond) and returns ``LintWarning`` values; the codes
-and their fixes are listed in ``docs/lint.md``. What does not live here: the phase table
-(``explain``), pictures (``plot``).
+and their fixes are listed in ``docs/lint.md``. One cause gives one finding (a flat run is
+LR001 alone), and a finding about part of the run is reported only above a share of it
+(``hold``, ``zero_share``, ``last_stage_share``, ``warmup_share``). What does not live here:
+the phase table (``explain``), pictures (``plot``).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from ._explain import explain
 from ._schedule import Schedule
-from .errors import ScheduleError
+from .errors import ScheduleError, show
 
 __all__ = ["CODES", "LintWarning", "lint"]
 
@@ -31,7 +34,16 @@ CODES = {
     "LR010": "out-of-range",
     "LR011": "non-finite",
     "LR012": "floored-difference",
+    "LR013": "long-last-stage",
 }
+#: One finding per cause: each code makes the codes it maps to redundant.
+_SUBSUMES = {
+    "LR001": {"LR003", "LR004", "LR006", "LR013"},  # nothing moves: where it ends says nothing
+    "LR008": {"LR004"},  # a run stopping inside its last cycle is that cycle's finding
+}
+#: The command line's flag for each quantity a unit string can need.
+_FLAG = {"total_steps": "--total", "steps_per_epoch": "--steps-per-epoch",
+         "samples_per_step": "--batch-size", "tokens_per_step": "--tokens-per-step"}
 
 
 @dataclass(frozen=True)
@@ -51,21 +63,36 @@ class LintWarning:
 
 
 def lint(s: Schedule, total_steps: int, steps_per_epoch: float | None = None, *,
+         samples_per_step: float | None = None, tokens_per_step: float | None = None,
          jump: float = 0.2, max_value: float = 10.0, hold: float = 0.05,
-         warmup_share: float = 0.25) -> list[LintWarning]:
+         warmup_share: float = 0.25, zero_share: float = 0.001,
+         last_stage_share: float = 0.5) -> list[LintWarning]:
     """Check ``s`` over a run of ``total_steps`` updates.
 
     Args:
-      s: the schedule (unit strings are bound with ``total_steps`` and ``steps_per_epoch``).
+      s: the schedule; unit strings (``"5ep"``, ``"10%"``, ``"1M samples"``) are bound with
+        the quantities given, and one that needs a quantity not given raises ScheduleError.
       total_steps: the number of optimizer updates in the run.
       steps_per_epoch: updates per epoch, where the schedule uses epochs.
+      samples_per_step, tokens_per_step: where the schedule uses samples or tokens.
       jump: the relative change at a phase boundary that counts as a jump.
       max_value: the largest sane value (an LR above 10 is almost always a mistake).
       hold: the share of the run a schedule may hold its final value before LR003 warns.
       warmup_share: the share of the run a warmup may take before LR007 warns.
+      zero_share: the share of the run the updates at 0 at its start may take before LR006
+        warns (0.1%: one wasted update warns in a run under 1,000 steps, not in 200,000).
+      last_stage_share: the share of the run the last stage of a piecewise or multistep
+        schedule may take before LR013 warns.
+
+    Returns:
+      The warnings, one per cause: a run whose value never changes gets LR001 alone (none if
+      the schedule is built only from ``constant()``, which is flat on purpose), and a run
+      ending inside its last cycle LR008 without LR004.
 
     >>> [w.code for w in lint(lrkit.exponential(0.004, 0.95, 800720, staircase=True), 200000)]
     ['LR001']
+    >>> lint(lrkit.constant(0.01) * 0.5, 200000)
+    []
     """
     import numpy as np
 
@@ -74,7 +101,8 @@ def lint(s: Schedule, total_steps: int, steps_per_epoch: float | None = None, *,
                             f"{total_steps!r}")
     out: list[LintWarning] = []
     out += _drifting_epochs(s, steps_per_epoch)
-    b = s.bind(steps_per_epoch=steps_per_epoch, total_steps=total_steps)
+    b = _bind(s, {"total_steps": total_steps, "steps_per_epoch": steps_per_epoch,
+                  "samples_per_step": samples_per_step, "tokens_per_step": tokens_per_step})
     ex = explain(b, total_steps=total_steps)
     bounds = sorted({p.start for p in ex.phases} | {p.end for p in ex.phases if p.end} |
                     ({math.ceil(b.duration)} if b.duration else set()))
@@ -87,14 +115,13 @@ def lint(s: Schedule, total_steps: int, steps_per_epoch: float | None = None, *,
         w("LR011", f"the value is {v[~np.isfinite(v)][0]} at step {k}.",
           "bound the schedule (an exponential growth needs its 'end').")
         return out
-    if v.max() == v.min():
+    flat = bool(v.max() == v.min())
+    if flat and not _only_constants(b):
         w("LR001", f"the value is {v[0]:g} for the whole run of {total_steps} steps: the "
           "schedule never changes.",
           "check the lengths against the run (a staircase decay every 800,720 steps does not "
           "move in a 200,000-step run), or use constant() on purpose.")
-    if v[0] == 0:
-        w("LR006", "the first update gets a value of 0 and is wasted.",
-          "start the warmup above 0 (lrkit's default warmup starts at target/(over + 1)).")
+    out += _zero_start(b, steps, v, total_steps, zero_share)
     if v.max() > max_value:
         k = int(steps[int(np.argmax(v))])
         w("LR010", f"the value reaches {v.max():g} at step {k}, above {max_value:g}.",
@@ -125,7 +152,10 @@ def lint(s: Schedule, total_steps: int, steps_per_epoch: float | None = None, *,
           f"({100 * warm / total_steps:.0f}% of the run).",
           f"keep warmup under {100 * warmup_share:.0f}% of the run (a few % is typical).")
     out += _cycles(b, total_steps)
-    return out
+    out += _last_stage(ex, total_steps, last_stage_share)
+    causes = {f.code for f in out} | ({"LR001"} if flat else set())  # flat on purpose too
+    gone = set().union(*(_SUBSUMES.get(c, set()) for c in causes))
+    return [f for f in out if f.code not in gone]
 
 
 class _Warn:
@@ -134,6 +164,64 @@ class _Warn:
 
     def __call__(self, code: str, message: str, fix: str) -> None:
         self.out.append(LintWarning(code, message, fix))
+
+
+def _bind(s: Schedule, given: dict[str, Any]) -> Schedule:
+    """``s`` bound with the quantities ``given``; a unit string whose quantity is missing is
+    refused here, naming lint's argument and the CLI's flag (``bind`` would say ``.bind``)."""
+    for kind, name, value, need in s._missing:
+        if given.get(need) is None:
+            raise ScheduleError(f"{kind}: {name!r} = {show(value)} needs {need} "
+                                f"(lrkit.lint(..., {need}=...); CLI: {_FLAG[need]})")
+    return s.bind(**given)
+
+
+def _only_constants(s: Schedule) -> bool:
+    """Whether every leaf of ``s`` is a ``constant()``: flat on purpose, however wrapped."""
+    return all(n.kind == "constant" for n in _walk(s) if not n.children())
+
+
+def _zero_start(s: Schedule, steps: Any, v: Any, total: int,
+                share: float) -> list[LintWarning]:
+    """LR006 when the updates at 0 at the start of the run are more than ``share`` of it."""
+    import numpy as np
+
+    if v[0] != 0:
+        return []
+    moved = np.flatnonzero(v != 0)
+    if len(moved):  # the first update above 0, exact between two sampled steps
+        lo, first = int(steps[moved[0] - 1]), int(steps[moved[0]])
+        while first - lo > 1:
+            mid = (lo + first) // 2
+            lo, first = (mid, first) if s(mid) == 0 else (lo, mid)
+    else:
+        first = total
+    if first <= share * total:
+        return []
+    pct = f"{100 * first / total:.3g}% of the run of {total} steps"
+    said = ("the first update gets a value of 0 and is wasted" if first == 1 else
+            f"the first {first} updates get a value of 0 and are wasted")
+    return [LintWarning(
+        "LR006", f"{said} ({pct}).",
+        "start the warmup above 0 (lrkit's default warmup starts at target/(over + 1)).")]
+
+
+_STAGE = re.compile(r"(\S+) \[(\d+)\]")  # the label of a staircase's stage (_stages)
+
+
+def _last_stage(ex: Any, total: int, share: float) -> list[LintWarning]:
+    """LR013 when the run ends in the last stage of a piecewise or multistep schedule and
+    spends more than ``share`` of it there."""
+    p = ex.phases[-1]
+    m = _STAGE.fullmatch(p.kind)
+    held = total - p.start
+    if m is None or p.end is not None or int(m.group(2)) == 0 or held <= share * total:
+        return []
+    return [LintWarning(
+        "LR013", f"the run holds the last {m.group(1)} value {p.first:g} from step {p.start} "
+        f"to its end: {held} of {total} steps ({100 * held / total:.0f}% of the run).",
+        "place the boundaries for this run (the last stage usually takes 10-30% of it; "
+        "boundaries in '%' follow the run), or shorten the run.")]
 
 
 def _walk(s: Schedule) -> list[Schedule]:
@@ -152,8 +240,10 @@ def _grid(total: int, bounds: list[int]) -> Any:
     if total <= 2_000_000:
         return np.arange(total, dtype=np.int64)
     extra = [b + d for b in bounds for d in (-2, -1, 0, 1) if 0 <= b + d < total]
-    grid = np.linspace(0, total - 1, 1_000_000).astype(np.int64)
-    return np.unique(np.concatenate([grid, np.array(extra, dtype=np.int64)]))
+    grid = np.concatenate([np.linspace(0, total - 1, 1_000_000).astype(np.int64),
+                           np.array(extra, dtype=np.int64)])
+    grid.sort()  # then drop repeats: np.unique (hashing in numpy 2.4) is 100x slower here
+    return grid[np.concatenate(([True], grid[1:] != grid[:-1]))]
 
 
 def _jumps(s: Schedule, ex: Any, tol: float) -> list[LintWarning]:
