@@ -293,3 +293,11 @@ def test_each_command_help_shows_its_own_examples():
     examples = out.stdout.split("examples:")[1]
     assert "lrkit lint hf:cosine" in examples and "lrkit plot" not in examples
     assert "lrkit plot" in run("--help").stdout
+
+
+def test_lint_binds_samples_and_tokens_from_their_flags():
+    out = run("lint", "cosine(0.1 -> 0, 1M samples)", "--batch-size", "1000", "--total", "1000")
+    assert out.returncode == 0, out.stderr
+    out = run("lint", "cosine(0.1 -> 0, 4M tokens)", "--tokens-per-step", "4000", "--total",
+              "1000")
+    assert out.returncode == 0, out.stderr

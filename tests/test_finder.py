@@ -158,3 +158,56 @@ def test_no_trainable_parameters():
     with pytest.raises(ScheduleError, match="the model has no trainable parameters"):
         range_test(model, opt, torch.nn.functional.mse_loss, [(torch.zeros(1, 2),
                                                                torch.zeros(1, 1))])
+
+
+# --- what a result shows: a short summary, and a plot scaled to the smoothed loss ------------
+
+def result(losses, stopped_early=False):
+    from lrkit.finder import RangeTestResult
+
+    lrs = [10.0 ** (k / 4 - 6) for k in range(len(losses))]     # 1e-6, 10**-5.75, …
+    smoothed, avg = [], 0.0
+    for i, v in enumerate(losses):                              # the sweep's smoothing
+        avg = 0.9 * avg + 0.1 * v
+        smoothed.append(avg / (1 - 0.9 ** (i + 1)))
+    return RangeTestResult(lrs, list(losses), smoothed, stopped_early)
+
+
+VALLEY = [3.0] * 6 + [3.0 - 0.2 * k for k in range(1, 12)] + [1.0, 1.5, 2.5, 4.0]
+
+
+def test_printing_a_result_summarizes_it():
+    r = result(VALLEY)
+    assert r.suggest()["valley"].valid
+    text = f"{r.lr:.4g}"
+    assert str(r) == repr(r) == (
+        f"RangeTestResult(21 points, lr 1e-06 to 0.1; suggested lr {text} (valley: two-thirds "
+        "down the longest descent))")
+    assert repr(result(VALLEY, stopped_early=True)).startswith(
+        "RangeTestResult(21 points, lr 1e-06 to 0.1, stopped early: the loss diverged; ")
+
+
+def test_printing_a_result_without_suggestion_says_why():
+    assert str(result([2.0] * 12)) == (
+        "RangeTestResult(12 points, lr 1e-06 to 0.0005623; no suggestion: the loss curve is "
+        "flat: the sweep did not move the loss)")
+    assert str(result([2.0, 1.0])) == (
+        "RangeTestResult(2 points, lr 1e-06 to 1.778e-06; no suggestion: only 2 points before "
+        "the loss diverged (at least 10 needed))")
+    assert str(result([])) == "RangeTestResult(no points)"
+
+
+def test_plot_fits_the_smoothed_loss_not_a_raw_spike():
+    pytest.importorskip("matplotlib").use("Agg")
+    losses = list(VALLEY)
+    losses[8] = 1000.0                                          # one wild batch
+    r = result(losses)
+    ax = r.plot().axes[0]
+    lo, hi = ax.get_ylim()
+    assert lo <= min(r.smoothed) and max(r.smoothed) <= hi < 1000.0
+    assert hi - lo == pytest.approx(1.1 * (max(r.smoothed) - min(r.smoothed)))
+    assert ax.get_xscale() == "log" and ax.get_ylabel() == "loss"
+    marks = [ln.get_label() for ln in ax.get_lines()[2:]]
+    assert marks[1] == f"valley: {r.suggest()['valley'].lr:.4g}"
+    flat = result([2.0] * 12).plot().axes[0]                    # no span: a margin still
+    assert flat.get_ylim() == pytest.approx((1.9, 2.1))

@@ -586,7 +586,8 @@ class Schedule:
         return bool(self._op)
 
     def _repr_html_(self) -> str:
-        """Jupyter: the plot and the phase table (needs a bound schedule)."""
+        """Jupyter: the plot and the phase table (an unbound schedule in its own units); never
+        raises."""
         from ._plot import html_view
 
         return html_view(self)

@@ -221,7 +221,9 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     s, info = _load(args.schedule, args)
     # the schedule as written: lint reports what binding does to it (a rounded epoch, …)
     found = lint(info["unbound"], _total(s, info, "lint"),
-                 steps_per_epoch=info.get("steps_per_epoch"))
+                 steps_per_epoch=info.get("steps_per_epoch"),
+                 samples_per_step=info.get("samples_per_step"),
+                 tokens_per_step=info.get("tokens_per_step"))
     if args.format == "json":
         print(json.dumps([{"code": w.code, "name": w.name, "message": w.message, "fix": w.fix}
                           for w in found], indent=2))
@@ -259,16 +261,17 @@ def _cmd_plot(args: argparse.Namespace) -> None:
     if args.output is not None:
         _check_output(args.output)
     s, info = _load(args.schedule, args)
+    log = {"auto": None, "on": True, "off": False}[args.log]
     if args.output is None:
         from ._plot import text_plot
 
-        print(text_plot(s, info.get("total_steps")))
+        print(text_plot(s, info.get("total_steps"), log=log))
         return
     from ._plot import plot
 
     try:
         plot(s, total_steps=info.get("total_steps"),
-             steps_per_epoch=info.get("steps_per_epoch"), log=args.log, path=args.output)
+             steps_per_epoch=info.get("steps_per_epoch"), log=log, path=args.output)
     except OSError as e:
         raise ScheduleError(f"plot: cannot write {args.output} ({e.strerror or e})") from None
     print(f"wrote {args.output}")
@@ -402,7 +405,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = command("plot", "plot to a PNG/SVG file, or in the terminal")
     p.add_argument("-o", "--output",
                    help="a .png, .svg, .pdf, … file (default: the terminal)")
-    p.add_argument("--log", action="store_true", help="a logarithmic value axis")
+    p.add_argument("--log", nargs="?", const="on", default="auto", choices=("auto", "on", "off"),
+                   help="a logarithmic value axis: on, off, or auto (default: when the values "
+                   "span more than two decades)")
     p = command("values", "print values at steps", ("csv", "json"))
     p.add_argument("--at", help="comma-separated steps (default: every step of the run)")
     command("validate", "check a schedule; exit 2 with the reason if it is bad", ("text", "json"))

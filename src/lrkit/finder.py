@@ -34,9 +34,12 @@ class Suggestion:
     reason: str
 
 
-@dataclass
+@dataclass(repr=False)
 class RangeTestResult:
-    """The sweep: learning rates, raw and smoothed losses, and suggestions from them."""
+    """The sweep: learning rates, raw and smoothed losses, and suggestions from them.
+
+    ``print(result)`` gives a one-line summary (``repr`` too); the arrays are attributes.
+    """
 
     lrs: list[float]
     losses: list[float]
@@ -50,15 +53,33 @@ class RangeTestResult:
             self._cache.update(_suggest(self.lrs, self.smoothed))
         return dict(self._cache)
 
-    @property
-    def lr(self) -> float:
-        """The default suggestion: ``valley``, else ``steepest``, else ``minimum/10``."""
+    def _chosen(self) -> tuple[str, Suggestion] | None:
         for name in ("valley", "steepest", "minimum/10"):
             s = self.suggest()[name]
             if s.valid and s.lr is not None:
-                return s.lr
+                return name, s
+        return None
+
+    @property
+    def lr(self) -> float:
+        """The default suggestion: ``valley``, else ``steepest``, else ``minimum/10``."""
+        chosen = self._chosen()
+        if chosen is not None and chosen[1].lr is not None:
+            return chosen[1].lr
         reasons = "; ".join(f"{k}: {v.reason}" for k, v in self.suggest().items())
         raise ScheduleError(f"range test: no suggestion is valid ({reasons})")
+
+    def __repr__(self) -> str:
+        if not self.lrs:
+            return "RangeTestResult(no points)"
+        swept = (f"{len(self.lrs)} points, lr {self.lrs[0]:.4g} to {self.lrs[-1]:.4g}"
+                 f"{', stopped early: the loss diverged' if self.stopped_early else ''}")
+        chosen = self._chosen()
+        if chosen is None:
+            why = self.suggest()["valley"].reason
+            return f"RangeTestResult({swept}; no suggestion: {why})"
+        name, s = chosen
+        return f"RangeTestResult({swept}; suggested lr {s.lr:.4g} ({name}: {s.reason}))"
 
     def to_schedule(self, kind: str = "one_cycle", over: int | str = "100%") -> Schedule:
         """A ready schedule from the suggestion: ``one_cycle`` peaking at ``lr``, or
@@ -76,7 +97,11 @@ class RangeTestResult:
                             f"{kind!r}")
 
     def plot(self, ax: Any = None) -> Any:
-        """Loss against LR (log axis) with the suggestions marked; a matplotlib Figure."""
+        """Loss against LR (log axis) with the suggestions marked; a matplotlib Figure.
+
+        The loss axis fits the smoothed curve: a spike of the raw loss (drawn faintly) may run
+        off it rather than flatten the curve the suggestions come from.
+        """
         from matplotlib.figure import Figure
 
         fig = ax.figure if ax is not None else Figure(figsize=(7, 4), layout="constrained")
@@ -85,7 +110,12 @@ class RangeTestResult:
         ax.plot(self.lrs, self.smoothed, label="smoothed")
         for (name, s), color in zip(self.suggest().items(), ("C2", "C3", "C4")):
             if s.valid and s.lr is not None:
-                ax.axvline(s.lr, color=color, linestyle="--", label=f"{name}: {s.lr:.2g}")
+                ax.axvline(s.lr, color=color, linestyle="--", label=f"{name}: {s.lr:.4g}")
+        finite = [v for v in self.smoothed if math.isfinite(v)]
+        if finite:
+            lo, hi = min(finite), max(finite)
+            pad = 0.05 * (hi - lo) or 0.05 * abs(hi) or 1.0
+            ax.set_ylim(lo - pad, hi + pad)
         ax.set_xscale("log")
         ax.set_xlabel("learning rate")
         ax.set_ylabel("loss")
