@@ -387,6 +387,8 @@ def _eager(fn: Any) -> Any:
         else:
             fn(optimizer, args, kwargs)
 
+    # lrkit.monitor finds the scheduler driving an optimizer here
+    hook.scheduler = getattr(fn, "__self__", None)  # type: ignore[attr-defined]
     return hook
 
 
