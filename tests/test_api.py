@@ -80,8 +80,9 @@ def test_cli_show_prints_the_phase_table():
                                                               for i in range(4)]
     # The article's warmup: 0.1 · step / 25022, so its last step gets 0.1 · 25021 / 25022.
     assert table[0][3:6] == ["25022", "0", f"{0.1 * 25021 / 25022:.6g}"]
-    # The last decay (epoch 90, step 450411) lies past the 450,410-step run: not listed.
-    assert table[-1][4:] == ["450411", "0.0001", "0.0001", "0.0001", "0.0001"]
+    # The last decay (epoch 90, step 450411) lies past the 450,410-step run: not listed, and
+    # the phase before it ends with the run.
+    assert table[-1][4:] == ["450410", "0.0001", "0.0001", "0.0001", "0.0001"]
     assert "lr(25022)=0.1" in out.stdout
 
 

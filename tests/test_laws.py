@@ -110,6 +110,19 @@ def test_jax_jit_float64_matches(data):
     _close(out, ks, s, 1e-12)
 
 
+def test_a_rising_root_reaches_its_end_under_jit():
+    # Found by the test above: XLA divides k/over as k·(1/over), a rounding short of 1 at the
+    # end, and a power of 0.5 made that 1 - 1.05e-8 where the value is exactly 1.
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    s = lrkit.polynomial(0.0, 1.0, 49, power=0.5)
+    ks = [0, 1, 47, 48, 49, 50, 1_000_000_000]
+    _close(jax.jit(lambda k: s.evaluate(k, jnp))(jnp.asarray(ks, dtype=jnp.int64)), ks, s,
+           1e-12)
+
+
 @settings(max_examples=max(EXAMPLES // 3, 20), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())

@@ -262,7 +262,13 @@ class polynomial(_Anneal):
             q = xp.minimum(xp.maximum(q, 0.0), 1.0)
             return q if self.power == 1.0 else xp.power(q, self.power)
         p = xp.minimum(xp.maximum(p, 0.0), 1.0)
-        return p if self.power == 1.0 else -xp.expm1(self.power * xp.log1p(-p))
+        if self.power == 1.0:
+            return p
+        # log(1 - p) from p near the start and from the exact distance left near the end: XLA
+        # divides k/over as k·(1/over), a rounding short of 1 at the end, which a power below
+        # 1 would magnify (1 - 1e-8 for 1 at power 0.5)
+        q = xp.minimum(xp.maximum(q, 0.0), 1.0)
+        return -xp.expm1(self.power * xp.where(p < 0.5, xp.log1p(-p), xp.log(q)))
 
 
 @register
