@@ -172,3 +172,11 @@ def test_a_fractional_shift_of_a_period_past_2_53_evaluates_alike():
     s = lrkit.cyclic(0.0, 1e-08, 1, down=2**53, gamma=5e-324).skip(0.5)
     check(s, STEPS)
     check(lrkit.restarts(lrkit.cosine(1.0, 0.0, 2**53 + 1)).skip(0.25), STEPS)
+
+
+def test_a_duration_past_the_int64_range_keeps_steps_exact():
+    # Found by the fuzz test above: a warmup of 2**62 steps before a schedule of 2**62 lasts
+    # 2**63, one past int64; holding the array of steps there turned them into floats, and at
+    # 2**63 - 1 the value fell from 2.2e-319 (exact) to 0.0 (s(k) kept it).
+    s = lrkit.warmup(lrkit.interpolate([[1, 1e-300], [2**62, 0.0]]), 2**62)
+    check(s, STEPS)

@@ -321,3 +321,14 @@ def test_an_infinite_best_round_trips():
     s = PLATEAU.observe(PLATEAU.observe(PLATEAU.init(), float("nan")), -math.inf)
     assert s["best"] == -math.inf and _plateau.checked(s) == s
     assert PLATEAU.observe(s, -1e300)["bad"] == 1
+
+
+def test_counts_saturate_so_a_saved_state_always_loads():
+    # Found by the fuzz test above: a loaded state with reductions = 2**63 - 1 reduced once more
+    # and its state_dict was then refused (2**63 is past what a state may hold).
+    from lrkit import _plateau
+
+    s = {"best": 0.0, "bad": 2**63 - 1, "cooldown": 0, "reductions": 2**63 - 1}
+    for metric in (1.0, 2.0, 3.0):
+        s = PLATEAU.observe(s, metric)
+        assert _plateau.checked(s) == s

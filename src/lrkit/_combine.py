@@ -12,8 +12,10 @@ from . import _plateau
 from ._schedule import (
     Schedule,
     _operand,
+    _Source,
     arg,
     cached_property,
+    clamp,
     register,
 )
 from ._shapes import _Anneal, _blend, _cos_weight, _linear_weight, constant, cosine
@@ -125,6 +127,17 @@ class warmup(Schedule):
         if self.shape == "exp":
             return s0 * xp.power(t / s0, k / w)
         return s0
+
+    def _emit(self, k: str, src: _Source) -> str:
+        src.nodes += 1
+        (_, t), w, over, v = self._ends, float(self.over), self.over, src.name()
+        if self.start is None and self.shape == "linear" and t * (w + 1.0) < 1e300:
+            ramp = f"{t!r} * (float({v}) + 1.0) / {w + 1.0!r}"  # _ramp's default, written out
+        else:
+            ramp = f"float({src.bind(self._ramp)}({v}, SCALAR))"
+            src.env["SCALAR"] = SCALAR
+        after = self.schedule._emit(f"({v} - {over!r})", src)
+        return f"({ramp} if {clamp(k, self._duration, v)} < {over!r} else {after})"
 
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         after = self.schedule

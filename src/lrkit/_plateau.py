@@ -36,6 +36,7 @@ __all__ = ["State", "checked", "init", "keras_rule", "observe", "plain", "reduce
 # PyTorch, so every comparison works unchanged, traced too; bad: the bad observations counted;
 # cooldown: the observations still to ignore; reductions: the reductions so far.
 State = namedtuple("State", ["best", "bad", "cooldown", "reductions"])
+_MAX_COUNT = 2**31 - 1
 
 
 def init(p: plateau) -> State:
@@ -55,7 +56,13 @@ def _better(p: plateau, a: Any, best: Any, rel: bool) -> Any:
 def _settle(p: plateau, best: Any, bad: Any, cooldown: Any, reductions: Any, reduce: Any,
             xp: Ops) -> State:
     return State(best, xp.where(reduce, 0, bad), xp.where(reduce, p.cooldown, cooldown),
-                 xp.where(reduce, reductions + 1, reductions))
+                 xp.where(reduce, _plus_one(reductions, xp), reductions))
+
+
+def _plus_one(n: Any, xp: Ops) -> Any:
+    """``n + 1``, saturating below 2**31 (an int32 in traced states; a value reduced that many
+    times has long reached its minimum), so a saved state always loads again."""
+    return xp.where(n < _MAX_COUNT, n + 1, n)
 
 
 def torch_rule(p: plateau, st: State, a: Any, xp: Ops) -> State:
@@ -64,7 +71,7 @@ def torch_rule(p: plateau, st: State, a: Any, xp: Ops) -> State:
     ``patience`` are counted, then start the cooldown."""
     better = _better(p, a, st.best, p.threshold_mode == "rel")
     cooling = st.cooldown > 0
-    bad = xp.where(cooling, 0, xp.where(better, 0, st.bad + 1))
+    bad = xp.where(cooling, 0, xp.where(better, 0, _plus_one(st.bad, xp)))
     cooldown = xp.where(cooling, st.cooldown - 1, st.cooldown)
     return _settle(p, xp.where(better, a, st.best), bad, cooldown, st.reductions,
                    bad > p.patience, xp)
@@ -78,7 +85,7 @@ def keras_rule(p: plateau, st: State, a: Any, xp: Ops) -> State:
     cooldown = xp.where(cooling, st.cooldown - 1, st.cooldown)
     better = _better(p, a, st.best, False)
     counted = xp.where(better, False, cooldown == 0)
-    bad = xp.where(counted, xp.where(cooling, 0, st.bad) + 1, 0)
+    bad = xp.where(counted, _plus_one(xp.where(cooling, 0, st.bad), xp), 0)
     return _settle(p, xp.where(better, a, st.best), bad, cooldown, st.reductions,
                    xp.where(counted, bad >= p.patience, False), xp)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ._fields import MAX_VALUE, ROLES, Number, Role
 from ._fields import check_sorted as _check_sorted
@@ -344,6 +344,8 @@ class Schedule:
 
     def __call__(self, k: int) -> float:
         """The value at step ``k`` (a Python or numpy int >= 0), as a Python float."""
+        if type(k) is int and k >= 0:  # the common case first: one call into _scalar
+            return self._scalar(k)
         try:
             i = operator.index(k)
         except TypeError:
@@ -352,9 +354,34 @@ class Schedule:
                 f"update), got {k!r}") from None
         if i < 0:
             raise ScheduleError(f"{self.kind}: the step must be >= 0, got {i}")
-        if self._missing:
-            self._require_bound()
-        return float(self._at(i, SCALAR))
+        return self._scalar(i)
+
+    @cached_property
+    def _scalar(self) -> Callable[[Any], float]:
+        """``k -> float(self._at(k, SCALAR))`` for a step ``k >= 0``, built once per schedule:
+        one generated Python function of ``k`` (``_emit``), with the same float operations in
+        the same order as the tree walk ``_at``, which stays the reference (a test checks every
+        kind bit for bit). The source holds numbers only (``repr`` of the validated arguments),
+        never user text; a tree too large to compile walks the tree instead."""
+        self._require_bound()
+        src = _Source()
+        try:
+            code = f"def f(k):\n    return {self._emit('k', src)}\n"
+            if src.nodes <= _MAX_EMITTED:
+                exec(compile(code, "<lrkit schedule>", "exec"), src.env)  # noqa: S102
+                return src.env["f"]  # type: ignore[no-any-return]
+        except (RecursionError, SyntaxError, MemoryError):  # nested too deep for the compiler
+            pass
+        at = self._at
+        return lambda k: float(at(k, SCALAR))
+
+    def _emit(self, k: str, src: _Source) -> str:
+        """A Python expression of the value at local step ``k`` (an expression, evaluated at
+        most once, before anything else the result needs) that ``_scalar`` compiles: by default
+        a call of the tree walk; a class with a plain formula writes it out."""
+        src.nodes += 1
+        at = self._at
+        return f"{src.bind(lambda k: float(at(k, SCALAR)))}({k})"
 
     def values(self, steps: Any) -> Any:
         """Values at an array (or sequence) of int steps, as a float64 numpy array.
@@ -604,6 +631,35 @@ class Schedule:
         return (_rebuild, (type(self), {f.name: getattr(self, f.name) for f in self._fields}))
 
 
+_MAX_EMITTED = 200  # nodes in one generated function
+
+
+class _Source:
+    """What a generated ``_scalar`` refers to: helper functions by name, and fresh names for
+    the local variables its expression binds (``:=``)."""
+
+    def __init__(self) -> None:
+        self.env: dict[str, Any] = {"sin": math.sin, "float": float}
+        self.nodes = 0
+        self._n = 0
+
+    def name(self) -> str:
+        self._n += 1
+        return f"t{self._n}"
+
+    def bind(self, f: Any) -> str:
+        name = f"f{self._n + 1}"
+        self._n += 1
+        self.env[name] = f
+        return name
+
+
+def clamp(k: str, d: Any, t: str) -> str:
+    """``_at``'s hold as an expression binding ``t``: ``k`` held at the duration ``d``."""
+    return f"({t} := {k})" if d is None else \
+        f"({t} := ({t} if ({t} := {k}) <= {d!r} else {d!r}))"
+
+
 def _is_operand(v: Any) -> bool:
     return isinstance(v, Schedule) or isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -764,6 +820,21 @@ class sequence(Schedule):
     def _cycles(self, steps: int | float) -> tuple[str, float] | None:
         return self.schedules[-1]._cycles(steps - self._starts[-1])
 
+    def _emit(self, k: str, src: _Source) -> str:
+        # _f's bisection as a chain of comparisons (the same child for every step)
+        src.nodes += 1
+        w = src.name()
+        starts, kids = self._starts, self.schedules
+        if len(kids) == 1:
+            return kids[0]._emit(f"({clamp(k, self._duration, w)} - {starts[0]!r})", src)
+        parts = [f"{kids[0]._emit(f'({w} - {starts[0]!r})', src)} if "
+                 f"{clamp(k, self._duration, w)} < {starts[1]!r}"]
+        for i in range(1, len(kids) - 1):
+            parts.append(f"{kids[i]._emit(f'({w} - {starts[i]!r})', src)} if {w} < "
+                         f"{starts[i + 1]!r}")
+        parts.append(kids[-1]._emit(f"({w} - {starts[-1]!r})", src))
+        return f"({' else '.join(parts)})"
+
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         starts, kids = self._starts, self.schedules
         last = len(kids) - 1  # only the last child ends with the sequence
@@ -816,6 +887,11 @@ class Scale(Schedule):
     def _span(self) -> int | float | None:
         return self.schedule.duration
 
+    def _emit(self, k: str, src: _Source) -> str:
+        # (the child holds at the same duration: no clamp of its own here)
+        src.nodes += 1
+        return f"({self.schedule._emit(k, src)} * {self.factor!r})"
+
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         return self.schedule._at(k, xp, hold) * self.factor
 
@@ -844,6 +920,13 @@ class Product(Schedule):
     def _span(self) -> int | float | None:
         a, b = self.left.duration, self.right.duration
         return None if a is None or b is None else max(a, b)
+
+    def _emit(self, k: str, src: _Source) -> str:
+        # (each child holds at its own end, at or before the product's: no clamp here)
+        src.nodes += 1
+        u = src.name()
+        return (f"({self.left._emit(u, src)} * {self.right._emit(u, src)} "
+                f"if ({u} := {k}) is not None else 0.0)")
 
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         return self.left._at(k, xp, hold) * self.right._at(k, xp, hold)

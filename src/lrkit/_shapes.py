@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ._schedule import (
     Schedule,
+    _Source,
     arg,
     check_number,
+    clamp,
     register,
 )
 from ._time import Time
@@ -66,6 +68,17 @@ class _Anneal(Schedule):
 
     #: Past the end, ``past_end("continue")`` repeats the curve forwards and back (cosine).
     _periodic = False
+
+    def _emit_curve(self, k: str, src: _Source, weight: Callable[[str], str]) -> str:
+        """``_f`` written out for a shape whose weight is ``weight(p)`` of ``p = left/over``
+        falling, ``k/over`` rising, blended as ``_blend`` does."""
+        src.nodes += 1
+        a, b, over = self.start, self.end, self.over
+        n, t = float(over), src.name()
+        held = clamp(k, self._duration, t)
+        if a > b:
+            return f"({b!r} + {a - b!r} * {weight(f'(float({over!r} - {held}) / {n!r})')})"
+        return f"({a!r} + {b - a!r} * {weight(f'(float({held}) / {n!r})')})"
 
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         if not hold and self._periodic:
@@ -137,6 +150,10 @@ class constant(Schedule):
     def _bound(self) -> float:
         return self.value
 
+    def _emit(self, k: str, src: _Source) -> str:
+        src.nodes += 1
+        return repr(float(self.value))
+
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         return self.value
 
@@ -164,6 +181,11 @@ class linear(_Anneal):
 
     def _weight(self, k: Any, r: Any, xp: Ops, falling: bool) -> Any:
         return _linear_weight(k, r, float(self.over), falling)
+
+    def _emit(self, k: str, src: _Source) -> str:
+        if self.start == self.end:
+            return super()._emit(k, src)
+        return self._emit_curve(k, src, lambda p: p)  # _linear_weight
 
 
 @register
@@ -193,6 +215,13 @@ class cosine(_Anneal):
         return {"": cosine(1.0, 0.1, 20), "k_decay": cosine(1.0, 0.1, 20, k_decay=2.0)}
 
     _periodic = True
+
+    def _emit(self, k: str, src: _Source) -> str:
+        if self.start == self.end or self.exponent != 1.0 or self.k_decay != 1.0:
+            return super()._emit(k, src)
+        x = src.name()
+        return self._emit_curve(  # _cos_weight: sin(π/2 · p)²
+            k, src, lambda p: f"(({x} := sin({0.5 * math.pi!r} * {p})) * {x})")
 
     def _weight(self, k: Any, r: Any, xp: Ops, falling: bool) -> Any:
         over = float(self.over)

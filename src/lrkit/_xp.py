@@ -203,6 +203,10 @@ class _Module(Ops):
         return a - b if self.is_int(a) and self.is_int(b) else self.fl(a) - self.fl(b)
 
     def top(self, k: Any, d: Any) -> Any:
+        if self.is_int(k):
+            limit = 2**31 if "int32" in str(getattr(k, "dtype", "")) else 2**63
+            if d >= limit:  # past every step the integer type holds: k itself, still exact
+                return k
         n = self._whole(d, k) if self.is_int(k) else None
         return self.minimum(k, n) if n is not None else self.minimum(self.fl(k), float(d))
 

@@ -23,7 +23,6 @@ from torch.optim.lr_scheduler import LRScheduler as _TorchLRScheduler
 from . import _plateau, _saved
 from ._combine import plateau
 from ._schedule import Schedule
-from ._xp import SCALAR
 from .errors import ConfigError, ScheduleError
 
 __all__ = ["LRScheduler"]
@@ -124,14 +123,14 @@ class LRScheduler(_TorchLRScheduler):
         """The value update ``k`` gets in ``group`` (with the current plateau state)."""
         if isinstance(k, bool) or operator.index(k) < 0:
             raise ScheduleError(f"{_WHO}: applied() takes an update index >= 0, got {k!r}")
-        return float(self._value(group, self.schedules[group], float(k)))
+        return float(self._value(group, self.schedules[group], operator.index(k)))
 
     def current(self, group: int = 0) -> float:
         """The value the next update will use in ``group``."""
         return self.applied(self.count, group)
 
-    def _value(self, i: int, s: Schedule, k: float) -> float:
-        v: float = s._at(k, SCALAR)
+    def _value(self, i: int, s: Schedule, k: int) -> float:
+        v: float = s._scalar(k)
         if isinstance(s, plateau):
             v = s.apply(v, self.plateau_states[i])
         return v * self.base_values[i] if self.relative else v
@@ -163,13 +162,13 @@ class LRScheduler(_TorchLRScheduler):
     def _write(self) -> None:
         """Write the next update's value into every scheduled group (the hot path)."""
         groups, key, index = self.optimizer.param_groups, self._key, self._index
-        k = float(self.count)
+        k = self.count
         shared: dict[int, float] = {}
         for i, s in self.schedules.items():
             if isinstance(s, plateau) or self.relative:
                 v = self._value(i, s, k)
             else:  # one evaluation for the groups that share a schedule
-                v = shared.get(id(s)) or shared.setdefault(id(s), s._at(k, SCALAR))
+                v = shared.get(id(s)) or shared.setdefault(id(s), s._scalar(k))
             g = groups[i]
             if index is None and not isinstance(g[key], torch.Tensor):
                 g[key] = self._written[i] = v
@@ -180,11 +179,16 @@ class LRScheduler(_TorchLRScheduler):
     # -- the clock -----------------------------------------------------------------------------
 
     def _after_update(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        groups, key, written = optimizer.param_groups, self._key, self._written
+        self._advance()
+
+    def _advance(self) -> None:
+        """One update done: count it and write the next update's values (the hot path, with
+        either clock)."""
+        groups, key, written = self.optimizer.param_groups, self._key, self._written
         self.count = count = self.count + 1
         shared = self._shared
         if shared is not None:  # the common case, spelled out: it runs at every update
-            v = shared._at(float(count), SCALAR)
+            v = shared._scalar(count)  # s(count), compiled once
             for i, want in written.items():
                 g = groups[i]
                 found = g[key]
@@ -228,8 +232,7 @@ class LRScheduler(_TorchLRScheduler):
         if metrics is not None:
             self.observe(metrics)
         if self.clock == "manual":
-            self.count += 1
-            self._write()
+            self._advance()
 
     def observe(self, metric: float) -> None:
         """Feed the monitored metric to every plateau schedule; takes effect on the next update."""
