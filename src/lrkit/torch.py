@@ -96,9 +96,10 @@ class LRScheduler(_TorchLRScheduler):
         self._written: dict[int, float] = {}  # what lrkit last wrote, to notice other writers
         kinds = {id(s) for s in plan.values()}
         one = next(iter(plan.values())) if plan else None
-        # One schedule, absolute values, a plain key: the fast path of _after_update.
-        self._shared = one if (len(kinds) == 1 and not relative and index is None
-                               and not isinstance(one, plateau)) else None
+        # One schedule, absolute values, a plain key: the fast path of _advance.
+        self._shared = one._scalar if (one is not None and len(kinds) == 1 and not relative
+                                       and index is None and not isinstance(one, plateau)) \
+            else None  # s(k), compiled once
         self._step_count = 1
         if relative:
             for i in plan:
@@ -106,7 +107,7 @@ class LRScheduler(_TorchLRScheduler):
         self._write()
         self._hooks = []
         if clock == "optimizer":
-            self._hooks = [optimizer.register_step_post_hook(_eager(self._after_update))]
+            self._hooks = [optimizer.register_step_post_hook(_eager(self._advance))]
 
     # -- the values ----------------------------------------------------------------------------
 
@@ -178,17 +179,14 @@ class LRScheduler(_TorchLRScheduler):
 
     # -- the clock -----------------------------------------------------------------------------
 
-    def _after_update(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        self._advance()
-
-    def _advance(self) -> None:
+    def _advance(self, *hook_args: Any) -> None:
         """One update done: count it and write the next update's values (the hot path, with
-        either clock)."""
+        either clock; the optimizer's step hook passes its arguments, unused)."""
         groups, key, written = self.optimizer.param_groups, self._key, self._written
         self.count = count = self.count + 1
         shared = self._shared
         if shared is not None:  # the common case, spelled out: it runs at every update
-            v = shared._scalar(count)  # s(count), compiled once
+            v = shared(count)
             for i, want in written.items():
                 g = groups[i]
                 found = g[key]
@@ -383,9 +381,10 @@ def _eager(fn: Any) -> Any:
     # would install a guard on the counter and recompile at every update. Outside compilation
     # it is called directly, without the cost of a disabled-dynamo wrapper.
     disabled = torch.compiler.disable(fn)  # type: ignore[no-untyped-call]
+    compiling = torch.compiler.is_dynamo_compiling
 
     def hook(optimizer: Any, args: Any, kwargs: Any) -> None:
-        if torch.compiler.is_dynamo_compiling():
+        if compiling():
             disabled(optimizer, args, kwargs)
         else:
             fn(optimizer, args, kwargs)
