@@ -381,10 +381,9 @@ def _eager(fn: Any) -> Any:
     # would install a guard on the counter and recompile at every update. Outside compilation
     # it is called directly, without the cost of a disabled-dynamo wrapper.
     disabled = torch.compiler.disable(fn)  # type: ignore[no-untyped-call]
-    compiling = torch.compiler.is_dynamo_compiling
 
     def hook(optimizer: Any, args: Any, kwargs: Any) -> None:
-        if compiling():
+        if torch.compiler.is_dynamo_compiling():
             disabled(optimizer, args, kwargs)
         else:
             fn(optimizer, args, kwargs)
