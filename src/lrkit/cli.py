@@ -101,7 +101,9 @@ def _read(source: str, args: argparse.Namespace) -> tuple[Schedule, Any, str]:
         doc = {} if kind else load_file(source)
         kind = kind or _format(doc)
     if kind == "lrkit":
-        return from_config(source), doc, kind
+        from .config import _from_document
+
+        return _from_document(doc, path.name), doc, kind  # (the file is read once)
     if not kind:
         raise ConfigError(path.name, "not a format lrkit reads; it reads " + "; ".join(
             FORMATS.values()))
