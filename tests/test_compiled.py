@@ -58,3 +58,11 @@ def test_a_held_step_is_the_held_one_downstream():
     s = lrkit.sequence([lrkit.constant(0.0).clip(), lrkit.warmup(
         lrkit.polynomial(0.0, 5e-324, 1, power=5e-324, k_decay=1e-310), 0.3)], at=[1000])
     check(s, [0, 999, 1000, 1001, 16777217])
+
+
+def test_a_product_holds_before_its_children_see_the_step():
+    # Found by the test above: the generated product skipped _at's hold, so a child that
+    # raises past its end (past_end("error")) saw step 2 of a 1-step product.
+    s = lrkit.interpolate([[1, 0.0]]) * lrkit.interpolate([[1, 0.0]]).past_end("error")
+    check(s, [0, 1, 2, 10])
+    check(lrkit.interpolate([[1, 0.5]]).past_end("error") * 2.0, [0, 1, 2, 10])

@@ -137,7 +137,7 @@ class warmup(Schedule):
             ramp = f"float({src.bind(self._ramp)}({v}, SCALAR))"
             src.env["SCALAR"] = SCALAR
         after = self.schedule._emit(f"({v} - {over!r})", src)
-        return f"({ramp} if {clamp(k, self._duration, v)} < {over!r} else {after})"
+        return f"({ramp} if {clamp(k, self._duration, v, src)} < {over!r} else {after})"
 
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         after = self.schedule

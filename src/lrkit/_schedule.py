@@ -642,6 +642,7 @@ class _Source:
         self.env: dict[str, Any] = {"sin": math.sin, "float": float}
         self.nodes = 0
         self._n = 0
+        self.within: set[str] = set()  # step expressions already inside their node's duration
 
     def name(self) -> str:
         self._n += 1
@@ -654,9 +655,10 @@ class _Source:
         return name
 
 
-def clamp(k: str, d: Any, t: str) -> str:
-    """``_at``'s hold as an expression binding ``t``: ``k`` held at the duration ``d``."""
-    return f"({t} := {k})" if d is None else \
+def clamp(k: str, d: Any, t: str, src: _Source) -> str:
+    """``_at``'s hold as an expression binding ``t``: ``k`` held at the duration ``d`` (a
+    no-op, left out, where ``k`` is known to be below it)."""
+    return f"({t} := {k})" if d is None or k in src.within else \
         f"({t} := ({t} if ({t} := {k}) <= {d!r} else {d!r}))"
 
 
@@ -826,13 +828,18 @@ class sequence(Schedule):
         w = src.name()
         starts, kids = self._starts, self.schedules
         if len(kids) == 1:
-            return kids[0]._emit(f"({clamp(k, self._duration, w)} - {starts[0]!r})", src)
-        parts = [f"{kids[0]._emit(f'({w} - {starts[0]!r})', src)} if "
-                 f"{clamp(k, self._duration, w)} < {starts[1]!r}"]
+            return kids[0]._emit(f"({clamp(k, self._duration, w, src)} - {starts[0]!r})", src)
+        # A child that fills its segment exactly (whole steps, no `at`) sees a local step below
+        # its duration there: its own hold is a no-op, left out.
+        exact = self.at is None and all(isinstance(b, int) for b in starts)
+        local = [f"({w} - {b!r})" for b in starts]
+        if exact:  # (the starts increase strictly: no local step is the last child's)
+            src.within.update(local[:-1])
+        parts = [f"{kids[0]._emit(local[0], src)} if "
+                 f"{clamp(k, self._duration, w, src)} < {starts[1]!r}"]
         for i in range(1, len(kids) - 1):
-            parts.append(f"{kids[i]._emit(f'({w} - {starts[i]!r})', src)} if {w} < "
-                         f"{starts[i + 1]!r}")
-        parts.append(kids[-1]._emit(f"({w} - {starts[-1]!r})", src))
+            parts.append(f"{kids[i]._emit(local[i], src)} if {w} < {starts[i + 1]!r}")
+        parts.append(kids[-1]._emit(local[-1], src))
         return f"({' else '.join(parts)})"
 
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
@@ -888,9 +895,10 @@ class Scale(Schedule):
         return self.schedule.duration
 
     def _emit(self, k: str, src: _Source) -> str:
-        # (the child holds at the same duration: no clamp of its own here)
+        # held first, as _at does (a child past_end("error") must not see the later steps)
         src.nodes += 1
-        return f"({self.schedule._emit(k, src)} * {self.factor!r})"
+        held = clamp(k, self._duration, src.name(), src)
+        return f"({self.schedule._emit(held, src)} * {self.factor!r})"
 
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         return self.schedule._at(k, xp, hold) * self.factor
@@ -922,11 +930,11 @@ class Product(Schedule):
         return None if a is None or b is None else max(a, b)
 
     def _emit(self, k: str, src: _Source) -> str:
-        # (each child holds at its own end, at or before the product's: no clamp here)
+        # held first, as _at does (a child past_end("error") must not see the later steps)
         src.nodes += 1
         u = src.name()
         return (f"({self.left._emit(u, src)} * {self.right._emit(u, src)} "
-                f"if ({u} := {k}) is not None else 0.0)")
+                f"if {clamp(k, self._duration, u, src)} is not None else 0.0)")
 
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         return self.left._at(k, xp, hold) * self.right._at(k, xp, hold)

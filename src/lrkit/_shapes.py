@@ -75,7 +75,7 @@ class _Anneal(Schedule):
         src.nodes += 1
         a, b, over = self.start, self.end, self.over
         n, t = float(over), src.name()
-        held = clamp(k, self._duration, t)
+        held = clamp(k, self._duration, t, src)
         if a > b:
             return f"({b!r} + {a - b!r} * {weight(f'(float({over!r} - {held}) / {n!r})')})"
         return f"({a!r} + {b - a!r} * {weight(f'(float({held}) / {n!r})')})"
