@@ -66,3 +66,16 @@ def test_a_product_holds_before_its_children_see_the_step():
     s = lrkit.interpolate([[1, 0.0]]) * lrkit.interpolate([[1, 0.0]]).past_end("error")
     check(s, [0, 1, 2, 10])
     check(lrkit.interpolate([[1, 0.5]]).past_end("error") * 2.0, [0, 1, 2, 10])
+
+
+def test_large_and_deep_trees_walk_or_compile_alike():
+    # past 200 nodes the generated function is not built (the tree is walked); a chain 60 deep
+    # compiles within the parser's nesting limit or walks: the same bits either way
+    long = lrkit.constant(0.1, over=1)
+    for _ in range(300):
+        long = long >> lrkit.linear(0.1, 0.0, 3)
+    deep = lrkit.cosine(0.1, 0.0, 10)
+    for _ in range(60):
+        deep = deep * 1.0001
+    for s in (long, deep):
+        check(s, [0, 1, 5, 500, 10**6])

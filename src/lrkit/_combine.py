@@ -129,7 +129,7 @@ class warmup(Schedule):
         return s0
 
     def _emit(self, k: str, src: _Source) -> str:
-        src.nodes += 1
+        src.node()
         (_, t), w, over, v = self._ends, float(self.over), self.over, src.name()
         if self.start is None and self.shape == "linear" and t * (w + 1.0) < 1e300:
             ramp = f"{t!r} * (float({v}) + 1.0) / {w + 1.0!r}"  # _ramp's default, written out

@@ -367,10 +367,9 @@ class Schedule:
         src = _Source()
         try:
             code = f"def f(k):\n    return {self._emit('k', src)}\n"
-            if src.nodes <= _MAX_EMITTED:
-                exec(compile(code, "<lrkit schedule>", "exec"), src.env)  # noqa: S102
-                return src.env["f"]  # type: ignore[no-any-return]
-        except (RecursionError, SyntaxError, MemoryError):  # nested too deep for the compiler
+            exec(compile(code, "<lrkit schedule>", "exec"), src.env)  # noqa: S102
+            return src.env["f"]  # type: ignore[no-any-return]
+        except (_TooLarge, RecursionError, SyntaxError, MemoryError):  # or nested too deep
             pass
         at = self._at
         return lambda k: float(at(k, SCALAR))
@@ -379,7 +378,7 @@ class Schedule:
         """A Python expression of the value at local step ``k`` (an expression, evaluated at
         most once, before anything else the result needs) that ``_scalar`` compiles: by default
         a call of the tree walk; a class with a plain formula writes it out."""
-        src.nodes += 1
+        src.node()
         at = self._at
         return f"{src.bind(lambda k: float(at(k, SCALAR)))}({k})"
 
@@ -634,6 +633,10 @@ class Schedule:
 _MAX_EMITTED = 200  # nodes in one generated function
 
 
+class _TooLarge(Exception):
+    """A tree with more than ``_MAX_EMITTED`` nodes: ``_scalar`` walks it."""
+
+
 class _Source:
     """What a generated ``_scalar`` refers to: helper functions by name, and fresh names for
     the local variables its expression binds (``:=``)."""
@@ -643,6 +646,12 @@ class _Source:
         self.nodes = 0
         self._n = 0
         self.within: set[str] = set()  # step expressions already inside their node's duration
+
+    def node(self) -> None:
+        """Count one more node; past ``_MAX_EMITTED`` the tree is walked instead."""
+        self.nodes += 1
+        if self.nodes > _MAX_EMITTED:
+            raise _TooLarge
 
     def name(self) -> str:
         self._n += 1
@@ -824,7 +833,7 @@ class sequence(Schedule):
 
     def _emit(self, k: str, src: _Source) -> str:
         # _f's bisection as a chain of comparisons (the same child for every step)
-        src.nodes += 1
+        src.node()
         w = src.name()
         starts, kids = self._starts, self.schedules
         if len(kids) == 1:
@@ -896,7 +905,7 @@ class Scale(Schedule):
 
     def _emit(self, k: str, src: _Source) -> str:
         # held first, as _at does (a child past_end("error") must not see the later steps)
-        src.nodes += 1
+        src.node()
         held = clamp(k, self._duration, src.name(), src)
         return f"({self.schedule._emit(held, src)} * {self.factor!r})"
 
@@ -931,7 +940,7 @@ class Product(Schedule):
 
     def _emit(self, k: str, src: _Source) -> str:
         # held first, as _at does (a child past_end("error") must not see the later steps)
-        src.nodes += 1
+        src.node()
         u = src.name()
         return (f"({self.left._emit(u, src)} * {self.right._emit(u, src)} "
                 f"if {clamp(k, self._duration, u, src)} is not None else 0.0)")

@@ -72,7 +72,7 @@ class _Anneal(Schedule):
     def _emit_curve(self, k: str, src: _Source, weight: Callable[[str], str]) -> str:
         """``_f`` written out for a shape whose weight is ``weight(p)`` of ``p = left/over``
         falling, ``k/over`` rising, blended as ``_blend`` does."""
-        src.nodes += 1
+        src.node()
         a, b, over = self.start, self.end, self.over
         n, t = float(over), src.name()
         held = clamp(k, self._duration, t, src)
@@ -151,7 +151,7 @@ class constant(Schedule):
         return self.value
 
     def _emit(self, k: str, src: _Source) -> str:
-        src.nodes += 1
+        src.node()
         return repr(float(self.value))
 
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
