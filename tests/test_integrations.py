@@ -34,24 +34,12 @@ def test_importing_the_module_imports_no_framework():
 # --- Lightning ----------------------------------------------------------------------------------
 
 def _fit(tmp_path, name, max_steps, ckpt=None, plan=SCHED):
-    L = pytest.importorskip("lightning")
+    from test_torch_integrations import _lightning_module
+
+    L, module = _lightning_module("step", [])  # a tiny module stepping lrkit's SCHED
     from lightning.pytorch.loggers import CSVLogger
 
     from lrkit.integrations import LightningMonitor
-
-    class Tiny(L.LightningModule):
-        def __init__(self):
-            super().__init__()
-            self.net = torch.nn.Linear(4, 1)
-
-        def training_step(self, batch, _):
-            x, y = batch
-            return torch.nn.functional.mse_loss(self.net(x), y)
-
-        def configure_optimizers(self):
-            opt = torch.optim.SGD(self.parameters(), lr=0.1)
-            return {"optimizer": opt,
-                    "lr_scheduler": {"scheduler": LRScheduler(opt, SCHED), "interval": "step"}}
 
     mon = LightningMonitor(plan=plan)
     trainer = L.Trainer(max_steps=max_steps, accelerator="cpu", logger=CSVLogger(tmp_path, name),
@@ -60,7 +48,7 @@ def _fit(tmp_path, name, max_steps, ckpt=None, plan=SCHED):
                         default_root_dir=tmp_path)
     x, y = data()
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=8)
-    trainer.fit(Tiny(), loader, ckpt_path=ckpt)
+    trainer.fit(module, loader, ckpt_path=ckpt)
     with open(f"{trainer.logger.log_dir}/metrics.csv") as f:
         rows = [r for r in csv.DictReader(f) if r.get("lr/0")]
     return trainer, mon, rows

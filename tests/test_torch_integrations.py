@@ -29,7 +29,7 @@ def data(n=64, seed=0):
 
 # --- Lightning ----------------------------------------------------------------------------------
 
-def _lightning_module(interval, seen):
+def _lightning_module(interval, seen, scheduler=lambda module, opt: LRScheduler(opt, SCHED)):
     L = pytest.importorskip("lightning")
 
     class Tiny(L.LightningModule):
@@ -43,7 +43,7 @@ def _lightning_module(interval, seen):
 
         def configure_optimizers(self):
             opt = torch.optim.SGD(self.parameters(), lr=0.1)
-            sched = LRScheduler(opt, SCHED)
+            sched = scheduler(self, opt)
             opt.register_step_pre_hook(
                 lambda o, a, k: seen.append(float(o.param_groups[0]["lr"])))
             return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": interval}}
@@ -78,30 +78,14 @@ def test_lightning_runs_the_planned_sequence_and_the_monitor_logs_it(tmp_path, i
 def test_lightning_total_steps_from_estimated_stepping_batches():
     # docs/torch.md: a schedule in '%' of the run, bound in configure_optimizers with the
     # trainer's own count of optimizer steps (epochs, accumulation and limits included)
-    L = pytest.importorskip("lightning")
     plan = lrkit.parse("warmup(10%) >> cosine(0.1 -> 0, 90%)")
     seen = []
-
-    class Tiny(L.LightningModule):
-        def __init__(self):
-            super().__init__()
-            self.net = torch.nn.Linear(4, 1)
-
-        def training_step(self, batch, _):
-            x, y = batch
-            return torch.nn.functional.mse_loss(self.net(x), y)
-
-        def configure_optimizers(self):
-            opt = torch.optim.SGD(self.parameters(), lr=0.1)
-            sched = LRScheduler(opt, plan, total_steps=self.trainer.estimated_stepping_batches)
-            opt.register_step_pre_hook(
-                lambda o, a, k: seen.append(float(o.param_groups[0]["lr"])))
-            return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
-
+    L, module = _lightning_module("step", seen, lambda m, opt: LRScheduler(
+        opt, plan, total_steps=m.trainer.estimated_stepping_batches))
     trainer = L.Trainer(max_epochs=3, accumulate_grad_batches=2, accelerator="cpu",
                         logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False)
-    trainer.fit(Tiny(), _loader())  # 8 batches an epoch: 4 updates, 12 in the run
+    trainer.fit(module, _loader())  # 8 batches an epoch: 4 updates, 12 in the run
     total = trainer.estimated_stepping_batches
     assert total == len(seen) == 12
     bound = plan.bind(total_steps=total)
