@@ -1,9 +1,10 @@
-"""s(k) runs a closure each schedule compiles once (``Schedule._compile``); the tree walk
+"""s(k) runs a function each schedule compiles once (``Schedule._compile``); the tree walk
 ``_at`` stays the reference. Every kind, realistic and extreme arguments, steps up to 2**63 - 1:
 the closure gives the same bits (or the same error) as ``float(s._at(k, SCALAR))``."""
 
 import struct
 
+import numpy as np
 import pytest
 from fuzzing import budget
 from hypothesis import given
@@ -27,7 +28,9 @@ def check(s, ks):
     if s.kind == "plateau":
         s = s.schedule
     for k in ks:
-        assert outcome(s, k) == outcome(lambda k: float(s._at(k, SCALAR)), k), (s, k)
+        want = outcome(lambda k: float(s._at(k, SCALAR)), k)
+        assert outcome(s, k) == want, (s, k)  # s(k): the checked function
+        assert outcome(s._scalar, k) == want, (s, k)  # the unchecked one the adapters call
 
 
 def test_every_kind_s_example():
@@ -77,5 +80,26 @@ def test_large_and_deep_trees_walk_or_compile_alike():
     deep = lrkit.cosine(0.1, 0.0, 10)
     for _ in range(60):
         deep = deep * 1.0001
-    for s in (long, deep):
+    for s in (long, deep, lrkit.cosine(0.1, 0.0, 10)):
         check(s, [0, 1, 5, 500, 10**6])
+        assert s(np.int64(5)) == s(5) and s(True) == s(1)  # other ints: checked, then the same
+        for bad, rule in [(-1, "must be >= 0, got -1"), (1.5, "must be an int"),
+                          ("3", "must be an int")]:
+            with pytest.raises(lrkit.ScheduleError, match=rule):
+                s(bad)
+
+
+def test_restarts_cycles_found_in_integers_match_the_logarithm():
+    # SGDR's whole T_0 and T_mult: the generated s(k) finds an int step's cycle by bisection
+    # among exact integer starts below 2**53; the tree walk takes a logarithm and settles it.
+    # Every cycle start, the steps beside it, and the steps past the integer table agree.
+    for d, m in [(1, 2.0), (7, 2.0), (1000, 2.0), (3, 3.0), (10, 10.0), (1, 1.0), (5, 1.0)]:
+        s = lrkit.restarts(lrkit.cosine(1.0, 0.1, d), period_mult=m, peak_decay=0.9)
+        starts = [0] if m == 1.0 else s._starts_whole()[0]
+        ks = {b + j for b in starts + [2**53, 2**63 - 2] for j in (-2, -1, 0, 1, 2) if b + j >= 0}
+        check(s, sorted(ks) + list(range(0, 50)))
+    check(lrkit.restarts(lrkit.linear(1.0, 0.0, 2.5), period_mult=2.0, limit=6),
+          list(range(0, 200)))
+    # cycle_index="log" keeps the logarithm's misses (timm's cycle 5 of 1, 3, 9, …: step 121)
+    check(lrkit.restarts(lrkit.cosine(1.0, 0.01, 1), period_mult=3.0, limit=6,
+                         cycle_index="log"), list(range(0, 400)))

@@ -6,6 +6,7 @@ transforms that ``>>``, ``+``, ``*``, ``.clip()``… return, which live beside `
 
 from __future__ import annotations
 
+import bisect
 import math
 
 from . import _plateau
@@ -246,9 +247,61 @@ class restarts(Schedule):
         d, m = self.schedule.duration, self.period_mult
         if m == 1.0:  # exact in integers: the cycle and the step inside it
             i, local = xp.floordiv(k, d), xp.mod(k, d)
-            v = self._decayed(self.schedule._at(local, xp), i, xp)
-            return v if self.limit is None else xp.where(i >= self.limit, self._ends[1], v)
-        d, k = float(d), xp.fl(k)  # type: ignore[arg-type]
+        else:
+            i, local = self._cycle_of(xp.fl(k), xp)
+        v = self._decayed(self.schedule._at(local, xp), i, xp)
+        return v if self.limit is None else xp.where(i >= self.limit, self._ends[1], v)
+
+    def _emit(self, k: str, src: _Source) -> str:
+        # _f at one step: the cycle i and the step x inside it, bound by one expression (in
+        # integers for an int step where every cycle starts at a whole step, else through
+        # _cycle_of), then the schedule's expression at x and the decay
+        src.node()
+        t, i, x, c = src.name(), src.name(), src.name(), src.name()
+        held = clamp(k, self._duration, t, src)
+        d, m = self.schedule.duration, self.period_mult
+        if m == 1.0:
+            cyc = src.bind(lambda k: (SCALAR.floordiv(k, d), SCALAR.mod(k, d)))
+        else:
+            cyc = src.bind(lambda k: self._cycle_of(float(k), SCALAR))
+        where = f"(({i} := ({c} := {cyc}({t}))[0]), ({x} := {c}[1]))"
+        if m == 1.0 and isinstance(d, int):  # floordiv and mod of an int step: // and %
+            where = f"(({x} := {t} % {d}) if type({held}) is int and ({i} := {t} // {d}) >= 0 " \
+                    f"else {where})"
+        elif m == 1.0 or not (isinstance(d, int) and m.is_integer()) \
+                or self.cycle_index == "log":  # (the logarithm's misses are its own)
+            where = where.replace(f"{cyc}({t})", f"{cyc}({held})")
+        else:
+            starts, powers = self._starts_whole()
+            s, p, find = src.bind(starts), src.bind(powers), src.bind(bisect.bisect_right)
+            where = f"(({x} := ({t} - {s}[{i}]) / {p}[{i}]) if type({held}) is int and " \
+                    f"{t} < {starts[-1]} and ({i} := {find}({s}, {t}) - 1) >= 0 else {where})"
+        v = self.schedule._emit(x, src)
+        if self.peak_decay != 1.0:
+            s0, f = self._ends
+            g = f"{self.peak_decay!r} ** {i}"
+            if self.decay == "peak":
+                g = f"({s0!r} * {g} - {f!r}) / {s0 - f!r}"
+            v = f"({f!r} + ({v} - {f!r}) * ({g}))"
+        if self.limit is None:
+            return f"({v} if {where} is not None else 0.0)"
+        return f"({v} if {where} is not None and {i} < {self.limit!r} else {self._ends[1]!r})"
+
+    def _starts_whole(self) -> tuple[list[int], list[int]]:
+        """With a whole duration ``d`` and period_mult ``w`` (SGDR's ``T_mult``), where cycle
+        ``i`` starts, ``d·(w**i - 1)/(w - 1)``, and ``w**i``, below 2**53: exact integers,
+        which ``_cycle_of``'s floats equal there, and the cycle it settles on for an int step
+        is the one bisection finds among them."""
+        d, w = int(self.schedule.duration), int(self.period_mult)  # type: ignore[arg-type]
+        starts, powers = [0], [1]
+        while starts[-1] + d * powers[-1] < 2**53:
+            starts.append(starts[-1] + d * powers[-1])
+            powers.append(powers[-1] * w)
+        return starts, powers
+
+    def _cycle_of(self, k: Any, xp: Ops) -> tuple[Any, Any]:
+        """The cycle ``i`` of a float step ``k`` (``period_mult != 1``) and the step inside it."""
+        d, m = float(self.schedule.duration), self.period_mult  # type: ignore[arg-type]
         # the cycle of k: log(1 - k/d·(1 - m)) / log(m), its argument kept finite and > 0
         x = xp.minimum(xp.maximum(1.0 - k / d * (1.0 - m), 1e-300), 1e300)
         i = xp.floor(xp.log(x) / math.log(m))
@@ -257,9 +310,7 @@ class restarts(Schedule):
             i = xp.where(k < self._begin(i, xp), i - 1.0, i)
             i = xp.where(k >= self._begin(i + 1.0, xp), i + 1.0, i)
         i = xp.maximum(i, 0.0)
-        local = (k - self._begin(i, xp)) / xp.power(m, i)
-        v = self._decayed(self.schedule._at(xp.maximum(local, 0.0), xp), i, xp)
-        return v if self.limit is None else xp.where(i >= self.limit, self._ends[1], v)
+        return i, xp.maximum((k - self._begin(i, xp)) / xp.power(m, i), 0.0)
 
     def _decayed(self, x: Any, i: Any, xp: Ops) -> Any:
         """The cycle's value ``x`` in cycle ``i``, its distance from the end scaled."""

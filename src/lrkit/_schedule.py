@@ -132,6 +132,22 @@ def check_sorted(obj: Schedule, name: str, values: tuple[Time, ...], *, strict: 
     _check_sorted(obj.kind, name, values, strict=strict)
 
 
+class _StepSignature:
+    """``inspect.signature(s)``: ``(k: int) -> float``, as ``__call__`` (a property) has no
+    signature of its own; on the class, None (its signature is the constructor's)."""
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return None
+        import inspect
+
+        return inspect.signature(_step)
+
+
+def _step(k: int) -> float:  # the signature of s(k)
+    raise NotImplementedError
+
+
 # --- the base class ---------------------------------------------------------------------------
 
 
@@ -342,10 +358,19 @@ class Schedule:
 
     # -- evaluation ----------------------------------------------------------------------------
 
-    def __call__(self, k: int) -> float:
-        """The value at step ``k`` (a Python or numpy int >= 0), as a Python float."""
-        if type(k) is int and k >= 0:  # the common case first: one call into _scalar
-            return self._scalar(k)
+    # ``s(k)``: the value at step ``k`` (a Python or numpy int >= 0), as a Python float. It is
+    # the function each schedule compiles once (``_call``), found without a Python frame of its
+    # own: calling an instance costs twice a function call, and a cheap schedule is mostly call.
+    if TYPE_CHECKING:
+        def __call__(self, k: int) -> float: ...
+    else:
+        __call__ = property(operator.attrgetter("_call"),
+                            doc="The value at step ``k`` (an int >= 0), as a Python float.")
+
+    __signature__ = _StepSignature()
+
+    def _step(self, k: Any) -> int:
+        """A step given to ``s(k)`` other than a Python int >= 0, checked: an int."""
         try:
             i = operator.index(k)
         except TypeError:
@@ -354,25 +379,45 @@ class Schedule:
                 f"update), got {k!r}") from None
         if i < 0:
             raise ScheduleError(f"{self.kind}: the step must be >= 0, got {i}")
-        return self._scalar(i)
+        return i
 
     @cached_property
     def _scalar(self) -> Callable[[Any], float]:
-        """``k -> float(self._at(k, SCALAR))`` for a step ``k >= 0``, built once per schedule:
-        one generated Python function of ``k`` (``_emit``), with the same float operations in
-        the same order as the tree walk ``_at``, which stays the reference (a test checks every
-        kind bit for bit). The source holds numbers only (``repr`` of the validated arguments),
-        never user text; a tree too large to compile walks the tree instead."""
+        """``k -> float(self._at(k, SCALAR))`` for a step ``k >= 0`` (unchecked): see
+        ``_call``."""
+        self._compile()
+        return self.__dict__["_scalar"]  # type: ignore[no-any-return]
+
+    @cached_property
+    def _call(self) -> Callable[[Any], float]:
+        """``s(k)``: ``_scalar`` behind the check of ``k``."""
+        self._compile()
+        return self.__dict__["_call"]  # type: ignore[no-any-return]
+
+    def _compile(self) -> None:
+        """Build ``_scalar`` and ``_call`` once per schedule: one generated Python function of
+        ``k`` (``_emit``), with the same float operations in the same order as the tree walk
+        ``_at``, which stays the reference (a test checks every kind bit for bit). The source
+        holds numbers only (``repr`` of the validated arguments), never user text; a tree too
+        large to compile walks the tree instead."""
         self._require_bound()
         src = _Source()
         try:
-            code = f"def f(k):\n    return {self._emit('k', src)}\n"
+            body = self._emit("k", src)
+        except (_TooLarge, RecursionError):  # or nested too deep
+            at = self._at
+            body = f"{src.bind(lambda k: float(at(k, SCALAR)))}(k)"
+        src.env["step"] = self._step
+        code = (f"def f(k):\n    return {body}\n"
+                f"def g(k):\n    if type(k) is not int or k < 0:\n        return f(step(k))\n"
+                f"    return {body}\n")
+        try:
             exec(compile(code, "<lrkit schedule>", "exec"), src.env)  # noqa: S102
-            return src.env["f"]  # type: ignore[no-any-return]
-        except (_TooLarge, RecursionError, SyntaxError, MemoryError):  # or nested too deep
-            pass
-        at = self._at
-        return lambda k: float(at(k, SCALAR))
+        except (RecursionError, SyntaxError, MemoryError):  # the parser's nesting limit
+            at, step = self._at, self._step
+            src.env["f"] = lambda k: float(at(k, SCALAR))
+            src.env["g"] = lambda k: float(at(k if type(k) is int and k >= 0 else step(k), SCALAR))
+        self.__dict__.update(_scalar=src.env["f"], _call=src.env["g"])
 
     def _emit(self, k: str, src: _Source) -> str:
         """A Python expression of the value at local step ``k`` (an expression, evaluated at
@@ -841,7 +886,7 @@ class sequence(Schedule):
         # A child that fills its segment exactly (whole steps, no `at`) sees a local step below
         # its duration there: its own hold is a no-op, left out.
         exact = self.at is None and all(isinstance(b, int) for b in starts)
-        local = [f"({w} - {b!r})" for b in starts]
+        local = [w if b == 0 else f"({w} - {b!r})" for b in starts]  # (x - 0 is x)
         if exact:  # (the starts increase strictly: no local step is the last child's)
             src.within.update(local[:-1])
         parts = [f"{kids[0]._emit(local[0], src)} if "
