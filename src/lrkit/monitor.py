@@ -330,9 +330,9 @@ def _is_lrkit_scheduler(obj: Any) -> bool:
 
 def _scheduler_of(optimizer: Any) -> Any:
     """The ``lrkit.torch.LRScheduler`` registered on ``optimizer``'s step post-hooks, if any:
-    its hook (``lrkit.torch._eager``) names it in ``hook.scheduler``."""
+    its hook is its bound method ``_advance``."""
     for hook in getattr(optimizer, "_optimizer_step_post_hooks", {}).values():
-        owner = getattr(hook, "scheduler", None)
+        owner = getattr(hook, "__self__", None)
         if _is_lrkit_scheduler(owner):
             return owner
     return None

@@ -106,8 +106,11 @@ class LRScheduler(_TorchLRScheduler):
                 groups[i].setdefault(initial, bases[i])
         self._write()
         self._hooks = []
-        if clock == "optimizer":
-            self._hooks = [optimizer.register_step_post_hook(_eager(self._advance))]
+        # Under torch.compile the update runs eagerly (a graph break) instead of being traced,
+        # which would install a guard on the counter and recompile at every update.
+        self._eager_advance = torch.compiler.disable(self._advance)  # type: ignore[no-untyped-call]
+        if clock == "optimizer":  # the hook is the bound method (lrkit.monitor finds self here)
+            self._hooks = [optimizer.register_step_post_hook(self._advance)]
 
     # -- the values ----------------------------------------------------------------------------
 
@@ -181,7 +184,10 @@ class LRScheduler(_TorchLRScheduler):
 
     def _advance(self, *hook_args: Any) -> None:
         """One update done: count it and write the next update's values (the hot path, with
-        either clock; the optimizer's step hook passes its arguments, unused)."""
+        either clock; the optimizer's step hook passes its arguments, unused). Outside
+        compilation it runs directly, without the cost of a disabled-dynamo wrapper."""
+        if torch.compiler.is_dynamo_compiling():
+            return self._eager_advance()  # type: ignore[no-any-return]
         groups, key, written = self.optimizer.param_groups, self._key, self._written
         self.count = count = self.count + 1
         shared = self._shared
@@ -374,23 +380,6 @@ def _by_group(data: Any, n: int, where: str) -> list[tuple[Any, int, Any]]:
                               f"0..{n - 1}")
         out.append((k, i, v))
     return out
-
-
-def _eager(fn: Any) -> Any:
-    # Under torch.compile the hook runs eagerly (a graph break) instead of being traced, which
-    # would install a guard on the counter and recompile at every update. Outside compilation
-    # it is called directly, without the cost of a disabled-dynamo wrapper.
-    disabled = torch.compiler.disable(fn)  # type: ignore[no-untyped-call]
-
-    def hook(optimizer: Any, args: Any, kwargs: Any) -> None:
-        if torch.compiler.is_dynamo_compiling():
-            disabled(optimizer, args, kwargs)
-        else:
-            fn(optimizer, args, kwargs)
-
-    # lrkit.monitor finds the scheduler driving an optimizer here
-    hook.scheduler = getattr(fn, "__self__", None)  # type: ignore[attr-defined]
-    return hook
 
 
 def _parse_key(hyperparam: str) -> tuple[str, int | None]:
