@@ -103,3 +103,22 @@ def test_restarts_cycles_found_in_integers_match_the_logarithm():
     # cycle_index="log" keeps the logarithm's misses (timm's cycle 5 of 1, 3, 9, …: step 121)
     check(lrkit.restarts(lrkit.cosine(1.0, 0.01, 1), period_mult=3.0, limit=6,
                          cycle_index="log"), list(range(0, 400)))
+
+
+def test_a_sequence_past_its_end_is_held_by_its_last_child():
+    # The generated sequence leaves out its own hold where the last child holds at the same
+    # step; not where that child overrides the hold (past_end) or the end is not whole.
+    a, b = lrkit.linear(1.0, 0.5, 3), lrkit.cosine(0.5, 0.1, 4)
+    cases = [a >> b, a >> b.past_end("error"), a >> b.past_end("continue"),
+             a >> lrkit.cosine(0.5, 0.1, 4.5), lrkit.sequence([a, b], at=[5]),
+             lrkit.warmup(a >> b, 2.5), (a >> b) * 2.0, lrkit.restarts(a >> b, period_mult=2.0)]
+    for s in cases:
+        check(s, [*range(0, 40), 2**53 - 1, 2**53, 2**53 + 1, 2**63 - 1])
+
+
+def test_a_child_of_length_zero_does_not_lift_the_next_ones_hold():
+    # Found by tests/test_laws.py: after a child of length 0 two children had the same local
+    # step text, and the last child's hold was left out as if it filled a segment.
+    a = lrkit.constant(0.0, over=1).skip(1)
+    inner = lrkit.sequence([a, lrkit.linear(0.0, 1.0, 1)])
+    check(lrkit.sequence([lrkit.cosine(1.0, 0.1, 20), inner]), [0, 19, 20, 21, 22, 10**9])

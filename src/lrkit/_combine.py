@@ -133,7 +133,7 @@ class warmup(Schedule):
         src.node()
         (_, t), w, over, v = self._ends, float(self.over), self.over, src.name()
         if self.start is None and self.shape == "linear" and t * (w + 1.0) < 1e300:
-            ramp = f"{t!r} * (float({v}) + 1.0) / {w + 1.0!r}"  # _ramp's default, written out
+            ramp = f"{t!r} * ({v} + 1.0) / {w + 1.0!r}"  # _ramp's default, written out
         else:
             ramp = f"float({src.bind(self._ramp)}({v}, SCALAR))"
             src.env["SCALAR"] = SCALAR

@@ -885,12 +885,17 @@ class sequence(Schedule):
             return kids[0]._emit(f"({clamp(k, self._duration, w, src)} - {starts[0]!r})", src)
         # A child that fills its segment exactly (whole steps, no `at`) sees a local step below
         # its duration there: its own hold is a no-op, left out.
-        exact = self.at is None and all(isinstance(b, int) for b in starts)
+        # (Not after a child of length 0: two children would share a local step's text.)
+        exact = self.at is None and all(isinstance(b, int) for b in starts) \
+            and all(a < b for a, b in zip(starts, starts[1:]))
         local = [w if b == 0 else f"({w} - {b!r})" for b in starts]  # (x - 0 is x)
-        if exact:  # (the starts increase strictly: no local step is the last child's)
+        if exact:
             src.within.update(local[:-1])
-        parts = [f"{kids[0]._emit(local[0], src)} if "
-                 f"{clamp(k, self._duration, w, src)} < {starts[1]!r}"]
+        # Past the end every step falls to the last child, which holds at its own end (the
+        # same step, in integers) unless it overrides _at (past_end): the hold is left out.
+        d = None if isinstance(self._duration, int) and type(kids[-1])._at is Schedule._at \
+            and all(isinstance(b, int) for b in starts) else self._duration
+        parts = [f"{kids[0]._emit(local[0], src)} if {clamp(k, d, w, src)} < {starts[1]!r}"]
         for i in range(1, len(kids) - 1):
             parts.append(f"{kids[i]._emit(local[i], src)} if {w} < {starts[i + 1]!r}")
         parts.append(kids[-1]._emit(local[-1], src))

@@ -76,11 +76,12 @@ class _Anneal(Schedule):
         a, b, over = self.start, self.end, self.over
         n, t = float(over), src.name()
         held = clamp(k, self._duration, t, src)
-        # (0.0 + y is y here: y = distance · weight >= +0.0)
+        # (0.0 + y is y here: y = distance · weight >= +0.0; an int divided by a float is
+        # converted as float() converts it)
         if a > b:
-            y = f"{a - b!r} * {weight(f'(float({over!r} - {held}) / {n!r})')}"
+            y = f"{a - b!r} * {weight(f'(({over!r} - {held}) / {n!r})')}"
             return f"({y})" if b == 0.0 else f"({b!r} + {y})"
-        y = f"{b - a!r} * {weight(f'(float({held}) / {n!r})')}"
+        y = f"{b - a!r} * {weight(f'({held} / {n!r})')}"
         return f"({y})" if a == 0.0 else f"({a!r} + {y})"
 
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
