@@ -196,6 +196,9 @@ class LRScheduler(_TorchLRScheduler):
             for i, want in written.items():
                 g = groups[i]
                 found = g[key]
+                if found is want:  # the float lrkit wrote, untouched
+                    g[key] = written[i] = v
+                    continue
                 if found.__class__ is float:
                     if found != want:
                         self._not_the_owner(i, want, found)
