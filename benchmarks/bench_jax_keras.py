@@ -136,6 +136,10 @@ def main() -> list[tuple[str, float, str, float, bool]]:
         rows += [(name, ratio, f"{refname} (itself again: {noise:.3f})", 1.01,
                   ratio <= 1.01),
                  (f"{name}: jit traces", float(traces), "absolute", 1.0, traces == 1)]
+    a, b = graph_size(schedule(OURS)), graph_size(ref)
+    print(f"compiled graph, optax schedule: lrkit {a} XLA instructions, optax {b}")
+    rows.append(("optax schedule compiled graph size", a / b, "warmup_cosine_decay_schedule",
+                 1.0, a <= b))
     kref = keras.optimizers.schedules.CosineDecay(0.0, T, alpha=END / PEAK, warmup_target=PEAK,
                                                   warmup_steps=W)
     ratio, noise = keras_ratio(LearningRateSchedule(OURS), kref)

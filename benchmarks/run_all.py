@@ -51,6 +51,11 @@ def main() -> None:
              "| figure | value | reference | target | pass |", "|---|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} | {'pass' if ok else 'FAIL'} |"
               for a, b, c, d, ok in rows]
+    lines += ["", "A figure's *floor* (in its name) is what the same work costs written by hand "
+              "in the same harness: the hand-written function called as an object for `s(k)`, "
+              "the formula assigned to every group (by a step hook for the optimizer clock) for "
+              "torch. *Itself again* is the reference measured a second time: the noise of "
+              "that figure."]
     lines += ["", "The training evidence (warmup, decay, cyclical LRs) is in "
               "[`docs/evidence.md`](../docs/evidence.md).", ""]
     (HERE / "RESULTS.md").write_text("\n".join(lines))
