@@ -26,6 +26,8 @@ $(STAMP): pyproject.toml requirements-dev.txt
 	# the TensorFlow pinned in requirements-dev.txt it imports official.modeling.optimization.
 	$(BIN)/python -m pip install -q --no-deps tf-models-official==2.20.0 tf_keras==2.21.0 \
 	  gin-config==0.5.0
+	# mmengine's schedulers and Config, for from_mmengine's parity test: without opencv.
+	$(BIN)/python -m pip install -q --no-deps mmengine==0.10.7
 	$(BIN)/python -m pip install -q -e '.[all,dev]'
 	touch $(STAMP)
 
