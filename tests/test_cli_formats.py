@@ -109,3 +109,89 @@ def test_show_works_on_every_model_garden_experiment(capsys):
             assert err.count("\n") == 2 and "\nlrkit: error: " in err, err
         codes[code] += 1
     assert codes == {0: 69, 2: 39}
+
+
+DS = {"train_batch_size": 32, "optimizer": {"type": "AdamW", "params": {"lr": 3e-4}},
+      "scheduler": {"type": "WarmupLR", "params": {"warmup_min_lr": 0, "warmup_max_lr": 3e-4,
+                                                   "warmup_num_steps": 10,
+                                                   "warmup_type": "linear"}}}
+MEGATRON = {"lr_decay_style": "cosine", "lr": 3e-4, "min_lr": 3e-5, "train_iters": 100,
+            "lr_warmup_iters": 10, "global_batch_size": 8}
+ULTRALYTICS = ("task: detect\nepochs: 3\nbatch: 16\nnbs: 64\nlr0: 0.01\nlrf: 0.01\n"
+               "momentum: 0.937\nwarmup_epochs: 1.0\nwarmup_momentum: 0.8\n"
+               "warmup_bias_lr: 0.1\ncos_lr: false\noptimizer: SGD\n")
+
+
+@pytest.mark.parametrize("name, text, detected, args, want", [
+    ("ds_config.json", json.dumps(DS), "a DeepSpeed config", [],
+     lambda p: lrkit.from_deepspeed(DS)),
+    ("frcnn.yaml", "SOLVER:\n  BASE_LR: 0.02\n  STEPS: (60, 80)\n  MAX_ITER: 90\n"
+     "  WARMUP_ITERS: 10\n", "a detectron2 config", [], lambda p: lrkit.from_detectron2(p)),
+    ("args.yaml", ULTRALYTICS, "Ultralytics arguments", ["--steps-per-epoch", "20"],
+     lambda p: lrkit.from_ultralytics(p, batches_per_epoch=20)["weights"]),
+    ("run.json", json.dumps(MEGATRON), "Megatron-LM arguments", [],
+     lambda p: lrkit.from_megatron(MEGATRON)),
+    ("pretrain_gpt.sh", "#!/bin/bash\n# a launch script\ntorchrun pretrain_gpt.py \\\n"
+     "  --num-layers 2 --lr 3e-4 --min-lr 3e-5 --global-batch-size 8 \\\n  --lr-decay-style "
+     "linear --train-iters 100 \\\n  --lr-warmup-iters 10 $EXTRA_ARGS\n",
+     "Megatron-LM arguments", [],
+     lambda p: lrkit.from_megatron(["--lr", "3e-4", "--min-lr", "3e-5", "--lr-decay-style",
+                                    "linear", "--train-iters", "100", "--lr-warmup-iters",
+                                    "10", "--global-batch-size", "8"])),
+    ("sft.yaml", "learning_rate: 2.0e-5\nlr_scheduler_type: cosine\nwarmup_ratio: 0.1\n"
+     "max_steps: 50\n", "Hugging Face TrainingArguments as YAML/JSON", [],
+     lambda p: lrkit.from_hf_trainer(p)),
+])
+def test_each_engine_format_is_detected_and_read_as_its_importer_reads_it(
+        tmp_path, capsys, name, text, detected, args, want):
+    path = tmp_path / name
+    path.write_text(text)
+    code, out, err = run(capsys, "import", path, "--format", "json", *args)
+    assert code == 0, err
+    assert err.startswith(f"lrkit: read {path} as {detected}\n")
+    assert lrkit.from_config(json.loads(out)) == want(path)
+    code, out, err = run(capsys, "lint", path, *args)
+    assert code == 0, err
+
+
+def test_mmengine_python_configs_are_read_with_mmengine(tmp_path, capsys):
+    pytest.importorskip("mmengine")
+    path = tmp_path / "schedule_1x.py"
+    path.write_text("train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=12)\n"
+                    "param_scheduler = [dict(type='LinearLR', start_factor=0.001, "
+                    "by_epoch=False, begin=0, end=500), dict(type='MultiStepLR', begin=0, "
+                    "end=12, by_epoch=True, milestones=[8, 11], gamma=0.1)]\n"
+                    "optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.02))\n")
+    code, out, err = run(capsys, "lint", path)
+    assert code == 2
+    assert err.endswith("MultiStepLR steps by epoch (by_epoch=True, mmengine's default); pass "
+                        "--steps-per-epoch (iterations per epoch, len(train_dataloader))\n")
+    code, out, err = run(capsys, "import", path, "--steps-per-epoch", "100", "--format", "json")
+    assert code == 0, err
+    assert lrkit.from_config(json.loads(out)) == lrkit.from_mmengine(path, epoch_length=100)
+
+
+def test_the_format_can_be_forced_and_ultralytics_groups_chosen(tmp_path, capsys):
+    path = tmp_path / "hyp.yaml"
+    path.write_text(ULTRALYTICS)
+    code, out, err = run(capsys, "import", path, "--steps-per-epoch", "20", "--group", "biases",
+                         "--format", "json")
+    assert code == 0, err
+    assert lrkit.from_config(json.loads(out)) == \
+        lrkit.from_ultralytics(path, batches_per_epoch=20)["biases"]
+    code, _, err = run(capsys, "show", path, "--steps-per-epoch", "20", "--group", "bias")
+    assert code == 2 and "--group: Ultralytics' schedules are weights, batchnorm, biases, " \
+        "momentum, got 'bias'" in err
+    code, _, err = run(capsys, "show", path, "--from", "detectron2")
+    assert code == 2 and err.startswith(f"lrkit: read {path} as a detectron2 config\n")
+
+
+def test_an_importers_advice_names_the_cli_flag(tmp_path, capsys):
+    path = tmp_path / "ds_config.json"
+    auto = {**DS, "scheduler": {"type": "WarmupDecayLR", "params": {
+        **DS["scheduler"]["params"], "total_num_steps": "auto"}}}
+    path.write_text(json.dumps(auto))
+    code, _, err = run(capsys, "lint", path)
+    assert code == 2 and err.endswith("(num_training_steps); pass --total <updates>\n"), err
+    code, out, err = run(capsys, "lint", path, "--total", "100")
+    assert code == 0, err

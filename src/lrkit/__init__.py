@@ -38,11 +38,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError", "Schedule", "ScheduleError", "constant", "cosine", "cyclic", "explain",
-    "exponential", "from_config", "from_hf", "from_keras", "from_tf_model_garden",
-    "from_tf_object_detection", "from_timm", "from_torch", "geometric", "interpolate",
-    "inverse_sqrt", "inverse_time", "json_schema", "linear", "lint", "multistep", "one_cycle",
-    "one_minus_sqrt", "parse", "piecewise", "plateau", "plot", "polynomial", "restarts",
-    "scale_lr", "sequence", "step", "tanh", "warmup", "wsd",
+    "exponential", "from_config", "from_deepspeed", "from_detectron2", "from_hf",
+    "from_hf_trainer", "from_keras", "from_megatron", "from_mmengine", "from_tf_model_garden",
+    "from_tf_object_detection", "from_timm", "from_torch", "from_ultralytics", "geometric",
+    "interpolate", "inverse_sqrt", "inverse_time", "json_schema", "linear", "lint", "multistep",
+    "one_cycle", "one_minus_sqrt", "parse", "piecewise", "plateau", "plot", "polynomial",
+    "restarts", "scale_lr", "sequence", "step", "tanh", "warmup", "wsd",
 ]
 
 TYPE_CHECKING = False
@@ -53,12 +54,18 @@ if TYPE_CHECKING:
     from ._lint import lint
     from ._plot import plot
     from .config import from_config, json_schema
+    from .interop._deepspeed import from_deepspeed
+    from .interop._detectron2 import from_detectron2
     from .interop._hf import from_hf
+    from .interop._hf_trainer import from_hf_trainer
     from .interop._keras import from_keras
+    from .interop._megatron import from_megatron
+    from .interop._mmengine import from_mmengine
     from .interop._tfmg import from_tf_model_garden
     from .interop._tfod import from_tf_object_detection
     from .interop._timm import from_timm
     from .interop._torch import from_torch
+    from .interop._ultralytics import from_ultralytics
     from .syntax import parse
 
 _LAZY = {"recipes", "torch", "keras", "optax"}
@@ -66,7 +73,9 @@ _ON_USE = {"from_config": "config", "json_schema": "config", "parse": "syntax",
            "explain": "_explain", "lint": "_lint", "plot": "_plot",
            "from_torch": "interop._torch", "from_keras": "interop._keras",
            "from_tf_object_detection": "interop._tfod", "from_hf": "interop._hf",
-           "from_timm": "interop._timm", "from_tf_model_garden": "interop._tfmg"}
+           "from_timm": "interop._timm", "from_tf_model_garden": "interop._tfmg",
+           **{f"from_{name}": f"interop._{name}" for name in (
+               "deepspeed", "detectron2", "hf_trainer", "megatron", "mmengine", "ultralytics")}}
 
 
 def __getattr__(name: str) -> Any:

@@ -70,10 +70,20 @@ FLAGS = {"steps_per_epoch": "--steps-per-epoch", "total_steps": "--total",
          "samples_per_step": "--batch-size", "tokens_per_step": "--tokens-per-step"}
 
 
+#: The importers' keyword arguments that a CLI flag gives.
+_KEYWORDS = {"epoch_length": "--steps-per-epoch", "batches_per_epoch": "--steps-per-epoch",
+             "steps_per_epoch": "--steps-per-epoch", "total_steps": "--total",
+             "max_iters": "--total", "base_lr": "--lr", "num_examples": "--num-examples",
+             "world_size": "--world-size"}
+
+
 def _flags(message: str) -> str:
-    """The library's advice (``call .bind(total_steps=...) first``) in the CLI's terms."""
-    return re.sub(r"call \.bind\((\w+)=\.\.\.\) (?:first|before evaluating)",
-                  lambda m: f"pass {FLAGS.get(m[1], m[1])}", message)
+    """The library's advice (``call .bind(total_steps=...) first``, an importer's ``pass
+    epoch_length=``) in the CLI's terms."""
+    message = re.sub(r"call \.bind\((\w+)=\.\.\.\) (?:first|before evaluating)",
+                     lambda m: f"pass {FLAGS.get(m[1], m[1])}", message)
+    return re.sub(r"\b(" + "|".join(_KEYWORDS) + r")=(?:\.\.\.)? ?",
+                  lambda m: _KEYWORDS[m[1]] + " ", message)
 
 
 #: The formats a file or argument is read as, detected from its name and content.
@@ -84,7 +94,17 @@ FORMATS = {
     "keras": "a Keras schedule (serialize()'s JSON: 'class_name' and 'config')",
     "model garden": "a TF Model Garden experiment (YAML/JSON with trainer.optimizer_config)",
     "timm": "timm train.py arguments (its args.yaml: 'sched', 'lr', 'epochs', …)",
+    "deepspeed": "a DeepSpeed config (JSON with scheduler.type and scheduler.params)",
+    "megatron": "Megatron-LM arguments (a .sh launch script, or a mapping with lr_decay_style)",
+    "mmengine": "an OpenMMLab/mmengine config (.py, or a mapping with param_scheduler)",
+    "detectron2": "a detectron2 config (YAML with SOLVER or _BASE_)",
+    "ultralytics": "Ultralytics arguments (args.yaml or default.yaml: lr0, lrf, …)",
+    "hf trainer": "Hugging Face TrainingArguments as YAML/JSON (TRL and most fine-tuning "
+                  "tools: lr_scheduler_type, learning_rate, …)",
 }
+#: Formats known by the file's suffix, read by their importer (not as JSON/TOML/YAML).
+_SUFFIXES = {".config": "tfod", ".pbtxt": "tfod", ".py": "mmengine", ".sh": "megatron",
+             ".bash": "megatron", ".slurm": "megatron"}
 
 
 def _read(source: str, args: argparse.Namespace) -> tuple[Schedule, Any, str]:
@@ -97,9 +117,9 @@ def _read(source: str, args: argparse.Namespace) -> tuple[Schedule, Any, str]:
     path = Path(source)
     kind, doc = "hf", {}  # type: tuple[str, Any]
     if not source.startswith("hf:"):
-        kind = "tfod" if path.suffix.lower() in (".config", ".pbtxt") else ""
-        doc = {} if kind else load_file(source)
-        kind = kind or _format(doc)
+        suffix = path.suffix.lower()
+        doc = {} if suffix in _SUFFIXES else load_file(source)
+        kind = getattr(args, "input_format", None) or _SUFFIXES.get(suffix) or _format(doc)
     if kind == "lrkit":
         from .config import _from_document
 
@@ -129,7 +149,7 @@ def _read(source: str, args: argparse.Namespace) -> tuple[Schedule, Any, str]:
         from .interop._tfmg import from_tf_model_garden
 
         s = from_tf_model_garden(source)
-    else:
+    elif kind == "timm":
         from .interop._timm import from_train_args
 
         try:
@@ -137,7 +157,64 @@ def _read(source: str, args: argparse.Namespace) -> tuple[Schedule, Any, str]:
                                 updates_per_epoch=int(getattr(args, "steps_per_epoch", 0) or 0))
         except ConfigError as e:
             raise ConfigError(f"{path.name}: {e.where}", e.message) from None
+    else:
+        s = _engine(kind, source, doc, args)
     return s, doc, kind
+
+
+def _engine(kind: str, source: str, doc: Any, args: argparse.Namespace) -> Schedule:
+    """A training engine's schedule (``FORMATS``' engines), from its file and the options."""
+    lr, per_epoch, total = (getattr(args, key, None) for key in
+                            ("lr", "steps_per_epoch", "total_steps"))
+    if kind == "deepspeed":
+        from .interop._deepspeed import from_deepspeed
+
+        return from_deepspeed(source, total_steps=total)
+    if kind == "megatron":
+        from .config import read_text
+        from .interop._megatron import from_megatron, script_arguments, updates
+
+        words = doc or script_arguments(read_text(source))
+        s = from_megatron(words)
+        if total is None:  # the run is --train-iters (or samples): lint checks against it
+            args.total_steps = updates(words)
+        return s
+    if kind == "mmengine":
+        from .interop._mmengine import from_mmengine
+
+        return from_mmengine(source, base_lr=lr, epoch_length=_whole(per_epoch),
+                             max_iters=total)
+    if kind == "detectron2":
+        from .interop._detectron2 import from_detectron2
+
+        return from_detectron2(source)
+    if kind == "ultralytics":
+        from .interop._ultralytics import from_ultralytics
+
+        if per_epoch is None:
+            raise ScheduleError(f"{source}: Ultralytics counts epochs; pass --steps-per-epoch "
+                                "(batches per epoch)")
+        groups = from_ultralytics(source, batches_per_epoch=_whole(per_epoch))  # type: ignore[arg-type]
+        name = getattr(args, "group", None) or "weights"
+        if name not in groups:
+            raise ScheduleError(f"--group: Ultralytics' schedules are {', '.join(groups)}, got "
+                                f"{name!r}")
+        print(f"lrkit: the {name!r} group's schedule (of {', '.join(groups)}: --group NAME)",
+              file=sys.stderr)
+        return groups[name]
+    from .interop._hf_trainer import from_hf_trainer, updates
+
+    counts = dict(num_examples=getattr(args, "num_examples", None), steps_per_epoch=_whole(
+        per_epoch), world_size=getattr(args, "world_size", None))
+    s = from_hf_trainer(source, **counts)
+    if total is None:  # the run is the Trainer's: lint checks the schedule against it
+        args.total_steps = updates(source, **counts)
+    return s
+
+
+def _whole(x: float | None) -> int | None:
+    """A count given as a number (``--steps-per-epoch``) as an int when it is whole."""
+    return int(x) if x is not None and float(x).is_integer() else x  # type: ignore[return-value]
 
 
 def _format(doc: Any) -> str:
@@ -153,6 +230,19 @@ def _format(doc: Any) -> str:
         return "model garden"
     if "sched" in doc:
         return "timm"
+    if isinstance(doc.get("scheduler"), dict) and "type" in doc["scheduler"]:
+        return "deepspeed"
+    if "SOLVER" in doc or "_BASE_" in doc:
+        return "detectron2"
+    if "lr0" in doc and "lrf" in doc:
+        return "ultralytics"
+    if "param_scheduler" in doc:
+        return "mmengine"
+    if "lr_decay_style" in doc or "lr-decay-style" in doc:
+        return "megatron"
+    if "lr_scheduler_type" in doc or "learning_rate" in doc and (
+            "num_train_epochs" in doc or "max_steps" in doc):
+        return "hf trainer"
     return ""
 
 
@@ -328,10 +418,17 @@ def _foreign(p: argparse.ArgumentParser) -> None:
     """The options of the formats that need more than their file."""
     p.add_argument("--lr", type=_finite,
                    help="hf:NAME: the optimizer's learning rate; timm args.yaml: the LR when "
-                   "its 'lr' is null")
+                   "its 'lr' is null; mmengine: the base LR when the config has none")
     p.add_argument("--warmup", type=_warmup,
                    help="hf:NAME: num_warmup_steps (a float < 1 is a share of --total)")
     p.add_argument("--kwargs", help="hf:NAME: scheduler_specific_kwargs as JSON")
+    p.add_argument("--from", dest="input_format", choices=[k for k in FORMATS if k != "hf"],
+                   metavar="FORMAT", help="read the file as this format (default: detected): "
+                   + ", ".join(repr(k) for k in FORMATS if k != "hf"))
+    p.add_argument("--group", help="ultralytics: the param group shown (weights, biases, "
+                   "batchnorm) or momentum")
+    p.add_argument("--num-examples", type=int, help="hf trainer: rows in the training set")
+    p.add_argument("--world-size", type=int, help="hf trainer: processes training together")
 
 
 def _kwargs(text: str | None) -> dict[str, Any]:

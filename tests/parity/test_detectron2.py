@@ -402,11 +402,14 @@ def test_whole_config_expected():
                        r"detectron2 CfgNode, a mapping with a SOLVER node or a YAML file path, "
                        r"got 12"):
         from_detectron2(12)
-    assert from_detectron2({}) == from_detectron2({"SOLVER": {}})  # detectron2's defaults
+    with pytest.raises(lrkit.ConfigError, match=r"^SOLVER: is missing: not a detectron2 "
+                       r"config with a schedule; for detectron2's defaults pass \{'SOLVER': "
+                       r"\{\}\}"):
+        from_detectron2({"lr0": 0.01})
 
 
 def test_defaults_match_detectron2():
-    close(from_detectron2({}).values(np.arange(0, 40000, 7)),
+    close(from_detectron2({"SOLVER": {}}).values(np.arange(0, 40000, 7)),
           d2_lrs_at({}, range(0, 40000, 7)))
 
 

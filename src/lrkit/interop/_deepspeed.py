@@ -186,7 +186,7 @@ def _resolve_total(params: dict[str, Any], total_steps: int | None,
         if total_steps is None:
             raise ConfigError(where, "is 'auto', which Hugging Face's Trainer fills with the "
                               "run's number of updates (num_training_steps); pass "
-                              "total_steps=<updates> (lrkit lint: --total-steps)")
+                              "total_steps=<updates>")
         return {**params, "total_num_steps": total_steps}
     if total_steps is not None and v is not None and v != total_steps:
         raise ConfigError(where, f"is {show(v)} but total_steps={total_steps}; Hugging Face's "

@@ -89,6 +89,9 @@ def from_detectron2(cfg: Any) -> Schedule:
     if "SOLVER" not in data and "BASE_LR" in data:
         raise ConfigError(_where(source, "SOLVER"), "is missing, but BASE_LR is at the top "
                           "level; pass the whole config, {'SOLVER': {...}}")
+    if "SOLVER" not in data:  # (every key left at its default is {"SOLVER": {}})
+        raise ConfigError(_where(source, "SOLVER"), "is missing: not a detectron2 config with "
+                          "a schedule; for detectron2's defaults pass {'SOLVER': {}}")
     s = {key: _read(solver, key, source) for key in _DEFAULTS}
     try:
         return _build(s)
