@@ -134,6 +134,12 @@ TABLE = [
     ("skip past the end", linear(1.0, 0.0, 2).skip(5), {0: 0.0, 3: 0.0}),
     ("continue", cosine(1.0, 0.0, 2).past_end("continue"), {2: 0.0, 3: 0.5, 4: 1.0}),
     ("continue floor", linear(1.0, 0.0, 2).past_end("continue"), {3: 0.0}),
+    # a plan changed at update 2: 1 - 0.25k before it, then the new plan at k - 2; "continue"
+    # scales the new plan (0.8 at its start) to start at the old plan's 0.5: factor 0.625
+    ("branch", linear(1.0, 0.0, 4).branch(2, constant(0.8, over=1) >> linear(0.8, 0.0, 2)),
+     {0: 1.0, 1: 0.75, 2: 0.8, 3: 0.8, 4: 0.4, 5: 0.0, 9: 0.0}),
+    ("branch continue", linear(1.0, 0.0, 4).branch(2, linear(0.8, 0.0, 2), join="continue"),
+     {1: 0.75, 2: 0.5, 3: 0.25, 4: 0.0}),
 ]
 
 

@@ -361,3 +361,34 @@ def test_applied_takes_an_update_index():
     assert sched.applied(7) == SCHED(7)
     with pytest.raises(ScheduleError, match=r"applied\(\) takes an update index >= 0, got -1"):
         sched.applied(-1)
+
+
+@pytest.mark.parametrize("make_new", [
+    lambda old: lrkit.extend(old, 300, at=60),         # a longer run, from the same plan
+    lambda old: lrkit.cooldown(old, at=60, over=40),    # the cooldown starts now
+    lambda old: lrkit.warmup(lrkit.cosine(0.1, 0.0, 250), 10),  # another plan, in run steps
+])
+def test_on_change_branch_keeps_the_history_in_one_schedule(make_new):
+    old = lrkit.warmup(lrkit.cosine(0.1, 0.0, 190), 10)
+    m, opt = model_and_opt(groups=2)
+    sched = LRScheduler(opt, old)
+    applied = probe(opt, group=1)
+    train(m, opt, 60)
+    sd = sched.state_dict()
+    new = make_new(old)
+    m2, opt2 = model_and_opt(groups=2)
+    resumed = LRScheduler(opt2, new, on_change="branch")
+    resumed.load_state_dict(sd)
+    plan = resumed.schedules[0]
+    assert plan == resumed.schedules[1] and resumed._shared is not None  # still shared
+    assert plan == (new if isinstance(new, lrkit.branch) else
+                    old.branch(60, new.skip(60)))
+    applied2 = probe(opt2, group=1)
+    train(m2, opt2, 100)
+    # every applied value, before and after the branch point, is the one schedule's
+    assert applied + applied2 == [plan(k) for k in range(160)]
+    assert applied == [old(k) for k in range(60)]  # the run before it, bit for bit
+    # a later resume with that plan is not a change
+    again = LRScheduler(model_and_opt(groups=2)[1], plan)
+    again.load_state_dict(resumed.state_dict())
+    assert again.count == 160 and again.current() == plan(160)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import importlib
 
-from ._combine import plateau, restarts, warmup
-from ._recipes import scale_lr, wsd
+from ._combine import branch, plateau, restarts, warmup
+from ._recipes import cooldown, extend, scale_lr, wsd
 from ._schedule import Schedule, sequence
 from ._shapes import (
     constant,
@@ -37,13 +37,13 @@ from .errors import ConfigError, ScheduleError
 __version__ = "0.1.0"
 
 __all__ = [
-    "ConfigError", "Schedule", "ScheduleError", "constant", "cosine", "cyclic", "explain",
-    "exponential", "from_config", "from_deepspeed", "from_detectron2", "from_hf",
-    "from_hf_trainer", "from_keras", "from_megatron", "from_mmengine", "from_tf_model_garden",
-    "from_tf_object_detection", "from_timm", "from_torch", "from_ultralytics", "geometric",
-    "interpolate", "inverse_sqrt", "inverse_time", "json_schema", "linear", "lint", "multistep",
-    "one_cycle", "one_minus_sqrt", "parse", "piecewise", "plateau", "plot", "polynomial",
-    "restarts", "scale_lr", "sequence", "step", "tanh", "warmup", "wsd",
+    "ConfigError", "Schedule", "ScheduleError", "branch", "constant", "cooldown", "cosine",
+    "cyclic", "explain", "exponential", "extend", "from_config", "from_deepspeed",
+    "from_detectron2", "from_hf", "from_hf_trainer", "from_keras", "from_megatron",
+    "from_mmengine", "from_tf_model_garden", "from_tf_object_detection", "from_timm", "from_torch",
+    "from_ultralytics", "geometric", "interpolate", "inverse_sqrt", "inverse_time", "json_schema",
+    "linear", "lint", "multistep", "one_cycle", "one_minus_sqrt", "parse", "piecewise", "plateau",
+    "plot", "polynomial", "restarts", "scale_lr", "sequence", "step", "tanh", "warmup", "wsd",
 ]
 
 TYPE_CHECKING = False

@@ -18,8 +18,9 @@ from ._schedule import (
     cached_property,
     clamp,
     register,
+    sequence,
 )
-from ._shapes import _Anneal, _blend, _cos_weight, _linear_weight, constant, cosine
+from ._shapes import _Anneal, _blend, _cos_weight, _linear_weight, constant, cosine, linear
 from ._time import MIN_STEPS, Binding, Time
 from ._xp import SCALAR, Ops
 from .errors import ScheduleError, fail
@@ -28,7 +29,7 @@ TYPE_CHECKING = False  # typing is imported by type checkers only: it costs ~5 m
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["plateau", "restarts", "warmup"]
+__all__ = ["branch", "plateau", "restarts", "warmup"]
 
 
 @register
@@ -410,3 +411,83 @@ class plateau(Schedule):
 
 
 # --- arithmetic and transforms (reached through operators and methods) ----------------------
+
+
+@register
+class branch(Schedule):
+    """``schedule.branch(at, then, join="jump")``: a plan changed mid-run, as one schedule.
+
+    ``schedule`` before update ``at`` and ``then`` from ``at`` on, at its local step
+    ``k - at`` (``sequence([schedule, then], at=[at])``). With ``join="continue"`` ``then`` is
+    scaled so that its first value is ``schedule(at)``, the value the old plan would have
+    given there: a new shape that starts where the run is. The checkpoints, the monitor,
+    ``lrkit show`` and a later resume all see this one schedule; before ``at`` it gives the
+    old plan's values bit for bit.
+
+    Args:
+      schedule: the plan so far.
+      at: the first update of the new plan.
+      then: the new plan, from its own step 0.
+      join: ``jump`` (``then`` as it is) or ``continue`` (``then`` scaled to start at
+        ``schedule(at)``; its first value must be > 0).
+
+    >>> s = linear(1.0, 0.0, 10).branch(4, constant(0.25, over=2) >> linear(0.25, 0.0, 2))
+    >>> [s(k) for k in range(9)]
+    [1.0, 0.9, 0.8, 0.7, 0.25, 0.25, 0.25, 0.125, 0.0]
+    """
+
+    _method = "branch"
+    _method_positional = 2
+
+    schedule: Schedule = arg("schedule")
+    at: Time = arg("time", allow_zero=True)
+    then: Schedule = arg("schedule")
+    join: str = arg("choice", default="jump", choices=("jump", "continue"))
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": cosine(1.0, 0.1, 20).branch(8, linear(0.6, 0.0, 6)),
+                "continue": cosine(1.0, 0.1, 20).branch(8, cosine(1.0, 0.0, 30),
+                                                        join="continue")}
+
+    def __post_init__(self) -> None:
+        if not self._missing and self.join == "continue" and not self._first > 0.0:
+            raise fail(self.kind, "then", "must start above 0 for join='continue' (it is "
+                       "scaled to start at the value the plan has there)", self.then,
+                       "use join='jump'")
+
+    @cached_property
+    def _first(self) -> float:
+        return float(self.then._at(0, SCALAR))
+
+    @cached_property
+    def factor(self) -> float:
+        """What ``then`` is multiplied by: 1 for ``jump``; ``schedule(at) / then(0)``."""
+        if self.join == "jump":
+            return 1.0
+        return float(self.schedule._at(self.at, SCALAR)) / self._first
+
+    @cached_property
+    def _plan(self) -> Schedule:
+        then = self.then if self.factor == 1.0 else self.then * self.factor
+        return then if self.at == 0 else sequence([self.schedule, then], at=[self.at])
+
+    def _bound(self) -> float:
+        if self._missing:
+            return max(self.schedule._top, self.then._top)
+        return self._plan._top
+
+    def _span(self) -> int | float | None:
+        return self._plan.duration
+
+    def _phases(self, offset: int | float) -> list[tuple[str, int, int | None]]:
+        return self._plan._phases(offset)
+
+    def _cycles(self, steps: int | float) -> tuple[str, float] | None:
+        return self._plan._cycles(steps)
+
+    def _emit(self, k: str, src: _Source) -> str:
+        return self._plan._emit(k, src)
+
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        return self._plan._at(k, xp, hold)

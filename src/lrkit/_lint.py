@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ._combine import branch
 from ._explain import explain
 from ._schedule import Schedule
 from .errors import ScheduleError, show
@@ -249,6 +250,10 @@ def _grid(total: int, bounds: list[int]) -> Any:
 def _jumps(s: Schedule, ex: Any, tol: float) -> list[LintWarning]:
     out: list[LintWarning] = []
     phases = ex.phases
+    joins, node = {}, s  # a plan changed mid-run: the branch points (in the run's steps)
+    while isinstance(node, branch):
+        joins[math.ceil(node.at)] = node  # type: ignore[arg-type]
+        node = node.schedule
     for a, b in zip(phases, phases[1:]):
         k = b.start
         moving = a.last is not None and a.last != a.first
@@ -258,6 +263,14 @@ def _jumps(s: Schedule, ex: Any, tol: float) -> list[LintWarning]:
         size = abs(after - before)
         if size > tol * max(before, after) and size > 5 * slope:
             direction = "drops" if after < before else "jumps up"
+            if k in joins and joins[k].join == "jump":
+                out.append(LintWarning(
+                    "LR002", f"the value {direction} from {before:g} to {after:g} at step {k}, "
+                    "where the plan branches (join='jump').",
+                    "start the new plan at the value the run has there: "
+                    "branch(..., join='continue') scales it, or build it with lrkit.extend "
+                    "or lrkit.cooldown."))
+                continue
             out.append(LintWarning(
                 "LR002", f"the value {direction} from {before:g} to {after:g} at step {k}, "
                 f"where {a.kind} hands over to {b.kind}.",

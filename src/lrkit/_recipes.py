@@ -8,12 +8,16 @@ from __future__ import annotations
 import math
 
 from ._combine import warmup as _warmup
-from ._schedule import Schedule
-from ._shapes import constant, cosine, geometric, linear, one_minus_sqrt
+from ._schedule import Schedule, sequence
+from ._shapes import _Anneal, constant, cosine, geometric, linear, one_minus_sqrt
 from ._time import Time, parse_time
 from .errors import ScheduleError, fail
 
-__all__ = ["scale_lr", "wsd"]
+TYPE_CHECKING = False  # typing is imported by type checkers only: it costs ~5 ms
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["cooldown", "extend", "scale_lr", "wsd"]
 
 _DECAYS = {"linear": linear, "cosine": cosine, "1-sqrt": one_minus_sqrt, "exp": geometric}
 
@@ -74,3 +78,76 @@ def scale_lr(base_lr: float | Schedule, batch_size: int, reference_batch_size: i
             or not math.isfinite(base_lr) or base_lr < 0:
         raise fail("scale_lr", "base_lr", "must be a finite number >= 0 or a schedule", base_lr)
     return base_lr * factor
+
+
+def extend(s: Schedule, total: int, *, at: int) -> Schedule:
+    """The plan ``s`` re-planned at update ``at`` to end at update ``total`` instead (a run
+    resumed with a longer, or shorter, budget): ``s.branch(at, rest)``, so every update before
+    ``at`` keeps its value.
+
+    The phase running at ``at`` takes the difference; the phases after it keep their lengths
+    (a WSD run extended in its stable phase keeps its decay). Per kind: a shape from a start
+    to an end value (``linear``, ``cosine``, ``polynomial``, ``1-sqrt``, …) is drawn again from
+    the value it has at ``at`` to the same end over its new remaining length; a ``constant``
+    lasts longer; a ``warmup`` finishes its ramp as planned and its schedule is extended; a
+    ``sequence`` extends the child running at ``at``; anything else has its rest stretched
+    (``s.skip(at).stretch(...)``). The value at ``at`` is the one ``s`` had planned there.
+
+    >>> s = extend(linear(1.0, 0.0, 10), 20, at=5)
+    >>> [round(s(k), 3) for k in (4, 5, 10, 15, 20)]
+    [0.6, 0.5, 0.333, 0.167, 0.0]
+    """
+    for name, v in (("at", at), ("total", total)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise fail("extend", name, "must be a whole number of updates >= 0", v)
+    d = s.duration
+    if d is None:
+        raise fail("extend", "s", "must be finite (an infinite plan has no end to move)", s)
+    if not at < d:
+        raise fail("extend", "at", f"must be before the plan's end ({d} updates); past it, "
+                   "continue with s.branch(at, <new plan>)", at)
+    if not total > at:
+        raise fail("extend", "total", f"must be after 'at' ({at})", total)
+    return s.branch(at, _rest(s, at, total - d))
+
+
+def _rest(s: Schedule, at: Any, extra: Any) -> Schedule:
+    """``s`` from local step ``at`` on, ``extra`` steps longer (see ``extend``)."""
+    if isinstance(s, sequence) and s.at is None and len(s.schedules) > 1:
+        starts = s._starts
+        i = max(j for j, b in enumerate(starts) if b <= at)
+        return sequence([_rest(s.schedules[i], at - starts[i], extra),
+                         *s.schedules[i + 1:]])
+    if isinstance(s, _warmup):
+        if at >= s.over:
+            return _rest(s.schedule, at - s.over, extra)
+        return sequence([s.skip(at), _rest(s.schedule, 0, extra)],
+                        at=[s.over - at])
+    left = s.duration - at
+    if left + extra <= 0:
+        raise fail("extend", "total", f"ends {-extra} updates early, before the phase running "
+                   f"at update {at} ({s.kind}, {left} updates left) can; shorten with "
+                   "lrkit.cooldown instead", extra)
+    if isinstance(s, _Anneal) and float(at).is_integer():
+        return s._replace(start=s(int(at)), over=left + extra)
+    if isinstance(s, constant):
+        return constant(s.value, over=left + extra)
+    return s.skip(at).stretch((left + extra) / left)
+
+
+def cooldown(s: Schedule, at: int, over: Time, *, shape: str = "1-sqrt",
+             end: float = 0.0) -> Schedule:
+    """Start the cooldown now: ``s`` before update ``at``, then a decay from the value ``s``
+    has at ``at`` to ``end`` over ``over`` updates (WSD's decay from any checkpoint, as in
+    MiniCPM and OLMo), shaped ``1-sqrt`` (the default), ``linear``, ``cosine`` or ``exp``.
+
+    >>> s = cooldown(constant(1.0), at=4, over=4, shape="linear")
+    >>> [s(k) for k in range(9)]
+    [1.0, 1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0]
+    """
+    if shape not in _DECAYS:
+        raise fail("cooldown", "shape", f"must be one of {', '.join(map(repr, _DECAYS))}",
+                   shape)
+    if isinstance(at, bool) or not isinstance(at, int) or at < 0:
+        raise fail("cooldown", "at", "must be a whole number of updates >= 0", at)
+    return s.branch(at, _DECAYS[shape](s(at), end, over))

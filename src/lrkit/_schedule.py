@@ -597,6 +597,14 @@ class Schedule:
         """What happens after the end: ``"hold"`` (default), ``"continue"`` or ``"error"``."""
         return PastEnd(self, policy)
 
+    def branch(self, at: Time, then: Schedule, *, join: str = "jump") -> Schedule:
+        """This schedule before update ``at``, then ``then`` (at its local step) from ``at``
+        on; ``join="continue"`` scales ``then`` to start at this schedule's value there. See
+        ``lrkit.branch``."""
+        from ._combine import branch
+
+        return branch(self, at, then, join=join)
+
     # -- data ----------------------------------------------------------------------------------
 
     def to_config(self) -> dict[str, Any]:
@@ -620,6 +628,8 @@ class Schedule:
     _op: ClassVar[str] = ""
     #: The Schedule method a kind reads as (``s.clip(...)``): its first field is the receiver.
     _method: ClassVar[str] = ""
+    #: How many of a method's arguments print bare (the others by name, unless defaults).
+    _method_positional: ClassVar[int] = 9
 
     def __repr__(self) -> str:
         return self._print(False)
@@ -633,8 +643,8 @@ class Schedule:
         if self._op:
             a, b = (d[f.name] for f in fields[:2])
             return f"{_operand(a, text)} {self._op} {_operand(b, text)}"
-        if self._method:  # all arguments positional, but clip's optional bounds
-            args = self._args_text(fields[1:], text, 0 if self._method == "clip" else 9)
+        if self._method:
+            args = self._args_text(fields[1:], text, self._method_positional)
             return f"{_operand(d[fields[0].name], text)}.{self._method}({', '.join(args)})"
         return f"{self.kind}({', '.join(self._args_text(fields, text, self._positional))})"
 
@@ -1103,6 +1113,7 @@ class Clip(Schedule):
     schedule (optional)."""
 
     _method = "clip"
+    _method_positional = 0  # its bounds are optional: by name
 
     schedule: Schedule = arg("schedule")
     min: Schedule | float | None = arg("operand", default=None)

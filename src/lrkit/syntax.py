@@ -25,7 +25,7 @@ import re
 import sys
 from typing import Any, NoReturn
 
-from ._combine import warmup
+from ._combine import branch, warmup
 from ._schedule import (
     MAX_DEPTH,
     REGISTRY,
@@ -60,7 +60,7 @@ _TOKEN = re.compile(rf"""
 """, re.VERBOSE)
 _MAX_NESTING = 2 * MAX_DEPTH + 8  # a schedule's call and its operands' groups
 _OPERATORS = ("scale", "product", "sum", "difference", "quotient")  # written with + - * /
-_METHODS = {c._method: c for c in (Clip, Stretch, Stepped, Skip, PastEnd)}
+_METHODS = {c._method: c for c in (Clip, Stretch, Stepped, Skip, PastEnd, branch)}
 
 
 def parse(text: str) -> Schedule:

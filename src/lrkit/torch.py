@@ -21,7 +21,7 @@ import torch
 from torch.optim.lr_scheduler import LRScheduler as _TorchLRScheduler
 
 from . import _plateau, _saved
-from ._combine import plateau
+from ._combine import branch, plateau
 from ._schedule import Schedule
 from .errors import ConfigError, ScheduleError
 
@@ -29,7 +29,7 @@ __all__ = ["LRScheduler"]
 
 STATE_VERSION = 1
 _CLOCKS = ("optimizer", "manual")
-_ON_CHANGE = ("error", "use_new", "rescale")
+_ON_CHANGE = ("error", "use_new", "rescale", "branch")
 _KEY = re.compile(r"^(\w+)(?:\[(\d+)\])?$")
 _WHO = "lrkit.torch.LRScheduler"
 
@@ -48,8 +48,12 @@ class LRScheduler(_TorchLRScheduler):
       clock: ``"optimizer"`` counts applied updates through the optimizer's step hooks;
         ``"manual"`` advances on ``step()`` as PyTorch's schedulers do.
       on_change: when a checkpoint's schedule differs from this one: ``"error"``, ``"use_new"``
-        (evaluate the new schedule at the saved counter) or ``"rescale"`` (continue the new
-        schedule from the saved fraction of the run).
+        (evaluate the new schedule at the saved counter), ``"rescale"`` (continue the new
+        schedule from the saved fraction of the run) or ``"branch"`` (keep the history: the
+        plan becomes ``saved.branch(count, new.skip(count))``, the checkpoint's schedule before
+        the saved counter and the new one, in the run's steps, from it; a new plan built as
+        ``saved.branch(count, ...)``, e.g. by ``lrkit.extend`` or ``lrkit.cooldown``, is
+        installed as it is).
       strict: raise instead of warning when something else changed a value lrkit wrote.
       steps_per_epoch, total_steps, samples_per_step, tokens_per_step: bind schedules written
         with units (``"5ep"``, ``"10%"``, …).
@@ -94,12 +98,7 @@ class LRScheduler(_TorchLRScheduler):
         self.count = 0
         self.plateau_states = {i: s.init() for i, s in plan.items() if isinstance(s, plateau)}
         self._written: dict[int, float] = {}  # what lrkit last wrote, to notice other writers
-        kinds = {id(s) for s in plan.values()}
-        one = next(iter(plan.values())) if plan else None
-        # One schedule, absolute values, a plain key: the fast path of _advance.
-        self._shared = one._scalar if (one is not None and len(kinds) == 1 and not relative
-                                       and index is None and not isinstance(one, plateau)) \
-            else None  # s(k), compiled once
+        self._shared = self._fast_path()
         self._step_count = 1
         if relative:
             for i in plan:
@@ -212,6 +211,15 @@ class LRScheduler(_TorchLRScheduler):
             self._check_owner(i, want)
         self._write()
 
+    def _fast_path(self) -> Any:
+        """One schedule, absolute values, a plain key: its compiled s(k) for ``_advance``."""
+        plan = self.schedules
+        one = next(iter(plan.values())) if plan else None
+        if one is None or len({id(s) for s in plan.values()}) > 1 or self.relative \
+                or self._index is not None or isinstance(one, plateau):
+            return None
+        return one._scalar
+
     def _check_owner(self, i: int, want: float) -> None:
         found = float(_read(self.optimizer.param_groups[i], self._key, self._index, i, ""))
         if found != want and not (math.isnan(found) and math.isnan(want)):
@@ -303,12 +311,34 @@ class LRScheduler(_TorchLRScheduler):
                 "'rescale' to continue it from the saved fraction of the run")
         if self.on_change == "use_new":
             return count
+        if self.on_change == "branch":
+            self._branch(saved, changed, count)
+            return count
         i = sorted(changed)[0]
         old, new = saved.get(i), self.schedules.get(i)
         if old is None or new is None or not old.duration or not new.duration:
             raise ConfigError(_WHO, f"on_change='rescale' needs finite schedules in the "
                               f"checkpoint and now (group {i}: {old!r} -> {new!r})")
         return min(round(count / old.duration * new.duration), _saved.LIMIT - 1)
+
+    def _branch(self, saved: dict[int, Schedule], changed: list[int], count: int) -> None:
+        """``on_change="branch"``: each changed group's plan becomes the checkpoint's until
+        ``count`` and the new one after it (one schedule, saved as such)."""
+        plan, made = dict(self.schedules), {}  # type: ignore[var-annotated]
+        for i in sorted(changed):
+            old, new = saved.get(i), self.schedules.get(i)
+            if old is None or new is None or isinstance(old, plateau) or \
+                    isinstance(new, plateau):
+                raise ConfigError(_WHO, f"on_change='branch' needs a schedule in the checkpoint "
+                                  f"and now, neither a plateau (group {i}: {old!r} -> {new!r}); "
+                                  "use on_change='use_new'")
+            if isinstance(new, branch) and new.schedule == old and new.at == count:
+                plan[i] = new  # already the checkpoint's plan until count
+            else:  # (groups that shared a schedule share the branched one)
+                plan[i] = made.get((old, new)) or made.setdefault(
+                    (old, new), old.branch(count, new.skip(count)) if count else new)
+        self.schedules = plan
+        self._shared = self._fast_path()
 
     def close(self) -> None:
         """Detach from the optimizer's step hooks."""

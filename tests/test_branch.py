@@ -1,0 +1,113 @@
+"""A plan changed mid-run (issue 18, part 1): ``s.branch``, ``lrkit.extend``,
+``lrkit.cooldown`` — one schedule equal to the old plan before the branch point, bit for bit,
+and to the new one after it; an ordinary value (repr, config, syntax, explain, lint)."""
+
+import struct
+
+import pytest
+from fuzzing import budget
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import schedules
+
+import lrkit
+
+
+def bits(x):
+    return struct.pack("<d", x)
+
+
+@pytest.mark.fuzz
+@budget(150)
+@given(schedules.filter(lambda s: "plateau" not in repr(s)),
+       schedules.filter(lambda s: "plateau" not in repr(s)), st.integers(0, 300),
+       st.sampled_from(["jump", "continue"]))
+def test_branch_is_the_old_plan_then_the_new_one(old, new, at, join):
+    try:
+        b = old.branch(at, new, join=join)
+    except lrkit.ScheduleError as e:  # continue from a new plan that starts at 0
+        assert join == "continue" and new(0) == 0.0, e
+        return
+    factor = 1.0 if join == "jump" else old(at) / new(0)
+    for k in [*range(0, at + 5), at + 50, 10**6]:
+        if k < at:
+            assert bits(b(k)) == bits(old(k))
+        else:
+            want = new(k - at) if factor == 1.0 else (new * factor)(k - at)
+            assert bits(b(k)) == bits(want)
+    assert lrkit.from_config(b.to_config()) == b == eval(repr(b), vars(lrkit))
+    assert lrkit.parse(str(b)) == b
+
+
+def test_continue_starts_the_new_plan_where_the_run_is():
+    s = lrkit.cosine(1.0, 0.0, 100).branch(40, lrkit.cosine(1.0, 0.0, 200), join="continue")
+    assert s(40) == lrkit.cosine(1.0, 0.0, 100)(40) and s.factor == s(40)
+    assert s.duration == 240
+    with pytest.raises(lrkit.ScheduleError, match=r"branch: 'then' must start above 0 for "
+                       r"join='continue' .*; use join='jump'"):
+        lrkit.constant(1.0).branch(3, lrkit.linear(0.0, 1.0, 5), join="continue")
+
+
+def test_a_branch_at_zero_is_the_new_plan():
+    new = lrkit.linear(0.5, 0.0, 4)
+    assert [lrkit.cosine(1.0, 0.0, 9).branch(0, new)(k) for k in range(6)] == \
+        [new(k) for k in range(6)]
+
+
+def test_explain_shows_both_plans_and_units_bind():
+    s = lrkit.parse("warmup(2ep) >> cosine(0.1 -> 0.0, 8ep)").branch(
+        "5ep", lrkit.parse("linear(0.05 -> 0.0, 2ep)"))
+    b = s.bind(steps_per_epoch=10)
+    assert b.duration == 70 and b(49) == lrkit.parse(
+        "warmup(2ep) >> cosine(0.1 -> 0.0, 8ep)").bind(steps_per_epoch=10)(49)
+    table = lrkit.explain(b)
+    assert [p.kind for p in table.phases] == ["warmup (linear)", "cosine", "linear"]
+    assert [p.start for p in table.phases] == [0, 20, 50]
+
+
+def test_extend_keeps_the_past_and_the_end():
+    w = lrkit.wsd(1.0, 100, warmup=10, decay=20)
+    e = lrkit.extend(w, 200, at=50)
+    assert [e(k) for k in range(50)] == [w(k) for k in range(50)]
+    assert e.duration == 200 and e(179) == 1.0
+    assert [e(180 + j) for j in range(21)] == [w(80 + j) for j in range(21)]  # same decay
+    c = lrkit.cosine(0.1, 0.001, 100)
+    e = lrkit.extend(c, 300, at=40)   # re-drawn from the current value to the same end
+    assert e(40) == c(40) and e(300) == 0.001 and e.then == lrkit.cosine(c(40), 0.001, 260)
+    e = lrkit.extend(lrkit.warmup(c, 10), 300, at=4)   # the ramp as planned, then longer
+    assert [e(k) for k in range(11)] == [lrkit.warmup(c, 10)(k) for k in range(11)]
+    assert e.duration == 300
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: lrkit.extend(lrkit.constant(1.0), 10, at=2), "'s' must be finite"),
+    (lambda: lrkit.extend(lrkit.linear(1.0, 0.0, 10), 20, at=10),
+     "'at' must be before the plan's end \\(10 updates\\); past it, continue with "
+     "s.branch\\(at, <new plan>\\), got 10"),
+    (lambda: lrkit.extend(lrkit.linear(1.0, 0.0, 10), 3, at=5), "'total' must be after 'at'"),
+    (lambda: lrkit.extend(lrkit.linear(1.0, 0.0, 10) >> lrkit.constant(0.0, over=20), 12, at=5),
+     "'total' ends 18 updates early, before the phase running at update 5 \\(linear, 5 updates "
+     "left\\) can; shorten with lrkit.cooldown instead"),
+    (lambda: lrkit.extend(lrkit.linear(1.0, 0.0, 10), 20, at=2.5), "'at' must be a whole"),
+    (lambda: lrkit.cooldown(lrkit.constant(1.0), at=3, over=5, shape="sqrt"),
+     "cooldown: 'shape' must be one of 'linear', 'cosine', '1-sqrt', 'exp', got 'sqrt'"),
+    (lambda: lrkit.cooldown(lrkit.constant(1.0), at=-3, over=5), "'at' must be a whole"),
+])
+def test_recipes_say_what_is_wrong(call, message):
+    with pytest.raises(lrkit.ScheduleError, match=message):
+        call()
+
+
+def test_cooldown_decays_from_the_current_value():
+    s = lrkit.cooldown(lrkit.warmup(lrkit.constant(3e-4), 100), at=700, over=300)
+    assert s(699) == 3e-4 and s(700) == 3e-4 and s(1000) == 0.0
+    assert s.then == lrkit.one_minus_sqrt(3e-4, 0.0, 300)
+
+
+def test_lint_names_a_jump_at_the_branch_point():
+    s = lrkit.cosine(0.1, 0.0, 1000).branch(300, lrkit.cosine(0.02, 0.0, 700))
+    (w,) = lrkit.lint(s, 1000)
+    assert w.code == "LR002" and "at step 300, where the plan branches (join='jump')" in \
+        w.message and "join='continue'" in w.fix
+    assert lrkit.lint(lrkit.cooldown(lrkit.cosine(0.1, 0.0, 1000), at=300, over=700),
+                      1000) == []
