@@ -282,3 +282,34 @@ def test_a_saved_config_is_data_never_a_path(schedule, message, monkeypatch):
     with pytest.raises(lrkit.ConfigError) as info:
         LearningRateSchedule.from_config({"schedule": schedule})
     assert str(info.value) == "lrkit.keras.LearningRateSchedule: config['schedule']: " + message
+
+
+def test_a_run_resumed_with_a_changed_plan_applies_the_branched_schedule():
+    # Keras restores optimizer.iterations from the checkpoint; an optimizer built with the old
+    # plan branched at that count (lrkit.extend) continues it exactly
+    old = lrkit.warmup(lrkit.cosine(0.1, 0.0, 50), 5)
+    new = lrkit.extend(old, 100, at=20)
+    x = np.ones((8, 2), "float32")
+    y = np.zeros((8, 1), "float32")
+    seen = []
+
+    class Probe(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            opt = self.model.optimizer
+            seen.append((int(opt.iterations), float(opt.learning_rate)))
+
+    def model(plan):
+        m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        m.compile(optimizer=keras.optimizers.SGD(LearningRateSchedule(plan)), loss="mse")
+        return m
+
+    first = model(old)
+    first.fit(x, y, batch_size=1, epochs=20, steps_per_epoch=1, verbose=0, callbacks=[Probe()])
+    second = model(new)
+    second.optimizer.build(second.trainable_variables)
+    second.set_weights(first.get_weights())
+    second.optimizer.iterations.assign(int(first.optimizer.iterations))  # as a restore does
+    second.fit(x, y, batch_size=1, epochs=30, steps_per_epoch=1, verbose=0, callbacks=[Probe()])
+    assert [k for k, _ in seen] == list(range(50))
+    np.testing.assert_allclose([v for _, v in seen], [new(k) for k in range(50)], rtol=2e-7)
+    assert [old(k) for k in range(20)] == [new(k) for k in range(20)]

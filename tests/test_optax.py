@@ -218,3 +218,31 @@ def test_observe_needs_a_plateau_and_a_state():
         observe(lrkit.constant(0.1), {}, 1.0)
     with pytest.raises(ScheduleError, match="the state holds no reduce_on_plateau state"):
         observe(s, optax.sgd(0.1).init(jnp.zeros(1)), 1.0)
+
+
+@pytest.mark.parametrize("make_new", [
+    lambda old: lrkit.extend(old, 300, at=60),
+    lambda old: lrkit.cooldown(old, at=60, over=40),
+])
+def test_a_run_resumed_with_a_changed_plan_applies_the_branched_schedule(make_new):
+    # optax's state carries the count: resuming with schedule(new) where new is the old plan
+    # branched at the saved count (lrkit.extend / lrkit.cooldown) continues it exactly
+    old = lrkit.warmup(lrkit.cosine(0.1, 0.0, 190), 10)
+    params = {"w": jnp.zeros(())}
+    grads = {"w": jnp.ones(())}
+
+    def run(tx, state, n):
+        step = jax.jit(lambda st: tx.update(grads, st, params))
+        applied = []
+        for _ in range(n):
+            updates, state = step(state)
+            applied.append(-float(updates["w"]))  # sgd: -lr · grad
+        return applied, state
+
+    tx = optax.sgd(schedule(old))
+    before, state = run(tx, tx.init(params), 60)
+    new = make_new(old)
+    after, _ = run(optax.sgd(schedule(new)), state, 100)  # the saved state, a new plan
+    want = [new(k) for k in range(160)]
+    assert [old(k) for k in range(60)] == want[:60]
+    np.testing.assert_allclose(before + after, want, rtol=2e-7, atol=1e-9)  # float32
