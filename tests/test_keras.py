@@ -265,7 +265,8 @@ def test_tampered_plateau_variables_are_refused(name, value, message):
 @pytest.mark.parametrize("schedule, message", [
     ("/etc/hostname", "must be a schedule config {'kind': ...}, got '/etc/hostname'"),
     (None, "must be a schedule config {'kind': ...}, got None"),
-    ({"kind": []}, "unknown kind []; known kinds: branch, clip, constant, cosine, cyclic, "
+    ({"kind": []}, "unknown kind []; known kinds: batch_size, branch, clip, constant, cosine, "
+                   "cyclic, "
                    "difference, "
                    "exponential, geometric, interpolate, inverse_sqrt, inverse_time, linear, "
                    "multistep, one_cycle, one_minus_sqrt, past_end, piecewise, plateau, "

@@ -6,6 +6,7 @@ import math
 import pytest
 
 from lrkit import (
+    batch_size,
     constant,
     cosine,
     cyclic,
@@ -138,6 +139,9 @@ TABLE = [
     # scales the new plan (0.8 at its start) to start at the old plan's 0.5: factor 0.625
     ("branch", linear(1.0, 0.0, 4).branch(2, constant(0.8, over=1) >> linear(0.8, 0.0, 2)),
      {0: 1.0, 1: 0.75, 2: 0.8, 3: 0.8, 4: 0.4, 5: 0.0, 9: 0.0}),
+    # 32 -> 96 by 16 over 8 samples: 4 increments, one every 2 samples; 96 from 8 on
+    ("batch_size", batch_size(32, 96, 8, multiple_of=16),
+     {0: 32.0, 1: 32.0, 2: 48.0, 5: 64.0, 7: 80.0, 8: 96.0, 100: 96.0}),
     ("branch continue", linear(1.0, 0.0, 4).branch(2, linear(0.8, 0.0, 2), join="continue"),
      {1: 0.75, 2: 0.5, 3: 0.25, 4: 0.0}),
 ]

@@ -320,7 +320,8 @@ BAD = [
     (lambda opt: LRScheduler(opt, lrkit.warmup(lrkit.plateau(lrkit.constant(0.1)), 5)),
      "lrkit.torch.LRScheduler: a plateau schedule must be the outermost one"),
     (lambda opt: LRScheduler(opt, SCHED, clock="epoch"),
-     "lrkit.torch.LRScheduler: 'clock' must be one of 'optimizer', 'manual', got 'epoch'"),
+     "lrkit.torch.LRScheduler: 'clock' must be one of 'optimizer', 'manual', 'samples', "
+     "'tokens', got 'epoch'"),
     (lambda opt: LRScheduler(opt, SCHED).load_state_dict({"last_epoch": 3}),
      "lrkit.torch.LRScheduler: not an lrkit scheduler state (keys: ['last_epoch']); it was "
      "saved by another scheduler"),

@@ -15,6 +15,7 @@ from ._combine import branch, plateau, restarts, warmup
 from ._recipes import cooldown, extend, scale_lr, wsd
 from ._schedule import Schedule, sequence
 from ._shapes import (
+    batch_size,
     constant,
     cosine,
     cyclic,
@@ -37,8 +38,8 @@ from .errors import ConfigError, ScheduleError
 __version__ = "0.1.0"
 
 __all__ = [
-    "ConfigError", "Schedule", "ScheduleError", "branch", "constant", "cooldown", "cosine",
-    "cyclic", "explain", "exponential", "extend", "from_config", "from_deepspeed",
+    "ConfigError", "Schedule", "ScheduleError", "batch_size", "branch", "constant", "cooldown",
+    "cosine", "cyclic", "explain", "exponential", "extend", "from_config", "from_deepspeed",
     "from_detectron2", "from_hf", "from_hf_trainer", "from_keras", "from_megatron",
     "from_mmengine", "from_tf_model_garden", "from_tf_object_detection", "from_timm", "from_torch",
     "from_ultralytics", "geometric", "interpolate", "inverse_sqrt", "inverse_time", "json_schema",

@@ -28,9 +28,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = [
-    "constant", "cosine", "cyclic", "exponential", "geometric", "interpolate", "inverse_sqrt",
-    "inverse_time", "linear", "multistep", "one_cycle", "one_minus_sqrt", "piecewise",
-    "polynomial", "step", "tanh",
+    "batch_size", "constant", "cosine", "cyclic", "exponential", "geometric", "interpolate",
+    "inverse_sqrt", "inverse_time", "linear", "multistep", "one_cycle", "one_minus_sqrt",
+    "piecewise", "polynomial", "step", "tanh",
 ]
 
 
@@ -859,6 +859,57 @@ class one_minus_sqrt(_Anneal):
         over = float(self.over)
         root = xp.sqrt(k / over)
         return (r / over) / (1.0 + root) if falling else root  # 1 - √p = (1 - p)/(1 + √p)
+
+
+@register
+class batch_size(Schedule):
+    """A batch-size ramp (GPT-3, Megatron's ``--rampup-batch-size``, OLMo): ``start`` rising
+    to ``end`` by ``multiple_of`` at a time, the ``n = (end - start) / multiple_of`` increments
+    spread evenly over ``over`` steps (or samples, tokens): ``start + multiple_of ·
+    floor(k / (over / n))`` up to ``k = over``, ``end`` after it, as Megatron's
+    ``RampupBatchsizeNumMicroBatchesCalculator`` computes it (in float64; every value is a
+    whole number). ``--rampup-batch-size 32 16 6000000`` with ``--global-batch-size 1536`` is
+    ``batch_size(32, 1536, 6_000_000, multiple_of=16)``, in samples.
+
+    >>> s = batch_size(32, 96, 8, multiple_of=16)
+    >>> [s(k) for k in range(10)]
+    [32.0, 32.0, 48.0, 48.0, 64.0, 64.0, 80.0, 80.0, 96.0, 96.0]
+    """
+
+    start: int = arg("int", lo=1, rule="must be a whole batch size >= 1")
+    end: int = arg("int", lo=1, rule="must be a whole batch size >= 1")
+    over: Time = arg("time")
+    multiple_of: int = arg("int", default=1, lo=1, rule="must be a whole number >= 1")
+
+    @classmethod
+    def _examples(cls) -> dict[str, Schedule]:
+        return {"": batch_size(32, 96, 8, multiple_of=16)}
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise fail(self.kind, "end", f"must be >= start ({self.start})", self.end)
+        if (self.end - self.start) % self.multiple_of:
+            raise fail(self.kind, "multiple_of", f"must divide end - start "
+                       f"({self.end - self.start}), as Megatron asserts", self.multiple_of)
+        if not self._missing and not float(self.over).is_integer():
+            raise fail(self.kind, "over", "must be a whole number of steps", self.over)
+
+    def _span(self) -> int | float | None:
+        return self.over  # type: ignore[return-value]
+
+    def _bound(self) -> float:
+        return float(self.end)
+
+    def _at(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        return self._f(k, xp)  # (after `over` the formula is `end` itself, as in Megatron)
+
+    def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
+        n = (self.end - self.start) // self.multiple_of
+        if n == 0:
+            return float(self.start)
+        per = self.over / n  # type: ignore[operator]
+        v = self.start + self.multiple_of * xp.floor(xp.fl(k) / per)
+        return xp.where(xp.le(k, self.over), v, float(self.end))
 
 
 @register

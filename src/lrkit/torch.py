@@ -28,7 +28,7 @@ from .errors import ConfigError, ScheduleError
 __all__ = ["LRScheduler"]
 
 STATE_VERSION = 1
-_CLOCKS = ("optimizer", "manual")
+_CLOCKS = ("optimizer", "manual", "samples", "tokens")
 _ON_CHANGE = ("error", "use_new", "rescale", "branch")
 _KEY = re.compile(r"^(\w+)(?:\[(\d+)\])?$")
 _WHO = "lrkit.torch.LRScheduler"
@@ -46,7 +46,12 @@ class LRScheduler(_TorchLRScheduler):
       hyperparam: the group key to drive: ``"lr"``, ``"momentum"``, ``"weight_decay"``,
         ``"betas[0]"``, ``"betas[1]"`` or any numeric key.
       clock: ``"optimizer"`` counts applied updates through the optimizer's step hooks;
-        ``"manual"`` advances on ``step()`` as PyTorch's schedulers do.
+        ``"manual"`` advances on ``step()`` as PyTorch's schedulers do; ``"samples"`` and
+        ``"tokens"`` evaluate the schedule at the samples (tokens) the run has consumed,
+        told after each update by ``step(samples=n)`` (``step(tokens=n)``): a schedule written
+        in samples or tokens follows what the run really consumed when the batch size
+        changes. Its lengths are then in samples (tokens): ``"2.5M samples"`` binds as is,
+        ``steps_per_epoch`` is the samples (tokens) of an epoch.
       on_change: when a checkpoint's schedule differs from this one: ``"error"``, ``"use_new"``
         (evaluate the new schedule at the saved counter), ``"rescale"`` (continue the new
         schedule from the saved fraction of the run) or ``"branch"`` (keep the history: the
@@ -80,6 +85,13 @@ class LRScheduler(_TorchLRScheduler):
         key, index = _parse_key(hyperparam)
         groups = optimizer.param_groups
         plan = _assign(schedule, groups)
+        if clock in ("samples", "tokens"):  # a step of the schedule is one sample (token)
+            given = samples_per_step if clock == "samples" else tokens_per_step
+            if given is not None:
+                raise ScheduleError(f"{_WHO}: with clock={clock!r} the schedule's steps are "
+                                    f"{clock}; leave {clock}_per_step out")
+            samples_per_step, tokens_per_step = (1, tokens_per_step) if clock == "samples" \
+                else (samples_per_step, 1)
         binding = dict(steps_per_epoch=steps_per_epoch, total_steps=total_steps,
                        samples_per_step=samples_per_step, tokens_per_step=tokens_per_step)
         for i, s in list(plan.items()):
@@ -96,6 +108,10 @@ class LRScheduler(_TorchLRScheduler):
         self.base_values = bases
         self.base_lrs = list(bases)  # the name PyTorch's schedulers use
         self.count = 0
+        #: what the run has consumed (clock "samples" or "tokens"): the schedule's position
+        self.consumed = 0
+        self._previous = 0  # the position the latest update used
+        self._by_updates = clock in ("optimizer", "manual")
         self.plateau_states = {i: s.init() for i, s in plan.items() if isinstance(s, plateau)}
         self._written: dict[int, float] = {}  # what lrkit last wrote, to notice other writers
         self._shared = self._fast_path()
@@ -122,15 +138,22 @@ class LRScheduler(_TorchLRScheduler):
     def last_epoch(self, value: int) -> None:
         pass  # PyTorch's base class assigns it; lrkit's counter is ``count``
 
+    @property
+    def position(self) -> int:
+        """Where the schedule is evaluated for the next update: ``count`` updates, or the
+        samples (tokens) consumed with those clocks."""
+        return self.count if self._by_updates else self.consumed
+
     def applied(self, k: int, group: int = 0) -> float:
-        """The value update ``k`` gets in ``group`` (with the current plateau state)."""
+        """The value update ``k`` gets in ``group`` (with the current plateau state); with
+        the samples (tokens) clock, the value at ``k`` samples (tokens) consumed."""
         if isinstance(k, bool) or operator.index(k) < 0:
             raise ScheduleError(f"{_WHO}: applied() takes an update index >= 0, got {k!r}")
         return float(self._value(group, self.schedules[group], operator.index(k)))
 
     def current(self, group: int = 0) -> float:
         """The value the next update will use in ``group``."""
-        return self.applied(self.count, group)
+        return self.applied(self.position, group)
 
     def _value(self, i: int, s: Schedule, k: int) -> float:
         v: float = s._scalar(k)
@@ -149,7 +172,7 @@ class LRScheduler(_TorchLRScheduler):
         This is what Hugging Face's Trainer logs as the update's ``learning_rate``; the value
         the *next* update will use is ``current()``, and the optimizer's groups hold it.
         """
-        k = max(self.count - 1, 0)
+        k = max(self.count - 1, 0) if self._by_updates else self._previous
         return [self.applied(k, i) if i in self.schedules else
                 float(_read(g, self._key, self._index, i, self.hyperparam))
                 for i, g in enumerate(self.optimizer.param_groups)]
@@ -165,7 +188,7 @@ class LRScheduler(_TorchLRScheduler):
     def _write(self) -> None:
         """Write the next update's value into every scheduled group (the hot path)."""
         groups, key, index = self.optimizer.param_groups, self._key, self._index
-        k = self.count
+        k = self.position
         shared: dict[int, float] = {}
         for i, s in self.schedules.items():
             if isinstance(s, plateau) or self.relative:
@@ -191,7 +214,7 @@ class LRScheduler(_TorchLRScheduler):
         self.count = count = self.count + 1
         shared = self._shared
         if shared is not None:  # the common case, spelled out: it runs at every update
-            v = shared(count)
+            v = shared(count if self._by_updates else self.consumed)
             for i, want in written.items():
                 g = groups[i]
                 found = g[key]
@@ -234,8 +257,11 @@ class LRScheduler(_TorchLRScheduler):
             raise ScheduleError(msg)
         warnings.warn(msg, RuntimeWarning, stacklevel=3)
 
-    def step(self, metrics: float | None = None, epoch: int | None = None) -> None:  # type: ignore[override]
-        """Feed a plateau metric (``step(metric)``) and, with ``clock="manual"``, advance.
+    def step(self, metrics: float | None = None, epoch: int | None = None, *,  # type: ignore[override]
+             samples: int | None = None, tokens: int | None = None) -> None:
+        """Feed a plateau metric (``step(metric)``) and, with ``clock="manual"``, advance;
+        with ``clock="samples"`` (``"tokens"``) advance by the ``samples`` (``tokens``) the
+        update just made consumed.
 
         With the default ``clock="optimizer"`` the counter follows the applied updates, so
         calling ``step()`` before, after or instead of ``optimizer.step()`` changes nothing.
@@ -243,10 +269,24 @@ class LRScheduler(_TorchLRScheduler):
         if epoch is not None:
             raise ScheduleError(f"{_WHO}: step(epoch=...) is not supported: lrkit counts "
                                 "updates itself; use load_state_dict to resume")
+        amount = {"samples": samples, "tokens": tokens}
+        for name, n in amount.items():
+            if n is not None and self.clock != name:
+                raise ScheduleError(f"{_WHO}: step({name}=...) needs clock={name!r}, this "
+                                    f"scheduler's clock is {self.clock!r}")
+        n = amount.get(self.clock)
+        if not self._by_updates and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
+            raise ScheduleError(f"{_WHO}: clock={self.clock!r} advances by the {self.clock} "
+                                f"each update consumed: step({self.clock}=<int >= 0>), got "
+                                f"{n!r}")
         self._step_count += 1
         if metrics is not None:
             self.observe(metrics)
         if self.clock == "manual":
+            self._advance()
+        elif not self._by_updates:
+            self._previous = self.consumed
+            self.consumed = min(self.consumed + n, _saved.LIMIT - 1)  # type: ignore[operator]
             self._advance()
 
     def observe(self, metric: float) -> None:
@@ -267,6 +307,7 @@ class LRScheduler(_TorchLRScheduler):
         return {
             "lrkit": STATE_VERSION,
             "count": self.count,
+            "consumed": self.consumed,
             "hyperparam": self.hyperparam,
             "relative": self.relative,
             "base_values": list(self.base_values),
@@ -282,6 +323,8 @@ class LRScheduler(_TorchLRScheduler):
         """
         count, bases, saved, plateaus = _checked_state(state_dict,
                                                        len(self.optimizer.param_groups))
+        consumed = _saved.whole(state_dict.get("consumed", 0),
+                                f"{_WHO}: state_dict['consumed']")
         if self.relative:
             for i, s in self.schedules.items():
                 if not math.isfinite(bases[i] * s._top):
@@ -291,9 +334,14 @@ class LRScheduler(_TorchLRScheduler):
                         "overflows the float range")
         changed = [i for i in set(saved) | set(self.schedules)
                    if saved.get(i) != self.schedules.get(i)]
-        if changed:
+        if changed and not self._by_updates:
+            if self.on_change not in ("error", "branch"):
+                raise ConfigError(_WHO, f"on_change={self.on_change!r} works with the update "
+                                  f"clocks; with clock={self.clock!r} use 'branch' or 'error'")
+            self._on_change(saved, changed, consumed)
+        elif changed:
             count = self._on_change(saved, changed, count)
-        self.count = count
+        self.count, self.consumed, self._previous = count, consumed, consumed
         self.base_values = bases
         self.base_lrs = list(self.base_values)
         for i, st in plateaus.items():
@@ -348,6 +396,7 @@ class LRScheduler(_TorchLRScheduler):
 
 
 _STATE_KEYS = ("lrkit", "count", "hyperparam", "relative", "base_values", "schedules", "plateau")
+_OPTIONAL_KEYS = ("consumed",)  # (states saved before the samples and tokens clocks)
 
 
 def _checked_state(sd: Any, n: int) -> tuple[int, list[float], dict[int, Schedule],
@@ -369,7 +418,7 @@ def _checked_state(sd: Any, n: int) -> tuple[int, list[float], dict[int, Schedul
                           f"lrkit (version {STATE_VERSION})")
     at = f"{_WHO}: state_dict"
     for key in sd:
-        if key not in _STATE_KEYS:
+        if key not in _STATE_KEYS and key not in _OPTIONAL_KEYS:
             raise ConfigError(at, f"unknown key {show(key)}; an lrkit state has keys "
                               f"{', '.join(_STATE_KEYS)}")
     for key in _STATE_KEYS:
