@@ -393,3 +393,37 @@ def test_on_change_branch_keeps_the_history_in_one_schedule(make_new):
     again = LRScheduler(model_and_opt(groups=2)[1], plan)
     again.load_state_dict(resumed.state_dict())
     assert again.count == 160 and again.current() == plan(160)
+
+
+def test_ema_with_a_decay_schedule_drives_averaged_model():
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    from lrkit.torch import ema_avg_fn
+
+    def train(multi_avg_fn, steps=30):
+        torch.manual_seed(0)
+        model = torch.nn.Linear(3, 2)
+        ema = AveragedModel(model, multi_avg_fn=multi_avg_fn)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        manual = None
+        for k in range(steps):
+            model(torch.randn(4, 3)).pow(2).sum().backward()
+            opt.step()
+            opt.zero_grad()
+            ema.update_parameters(model)
+            p = [t.detach().clone() for t in model.parameters()]
+            manual = p if manual is None else [  # the k-th average uses decay(k - 1)
+                m.lerp(q, 1.0 - decay(k - 1)) for m, q in zip(manual, p)]
+        return [t.detach() for t in ema.module.parameters()], manual
+
+    decay = lrkit.constant(0.9)  # a constant decay: exactly torch's own EMA
+    ours, _ = train(ema_avg_fn(decay))
+    theirs, _ = train(get_ema_multi_avg_fn(0.9))
+    assert all(torch.equal(a, b) for a, b in zip(ours, theirs))
+    decay = lrkit.cosine(0.5, 1.0, 20)  # DINO's teacher momentum, rising to 1
+    ours, manual = train(ema_avg_fn(decay))
+    assert all(torch.equal(a, b) for a, b in zip(ours, manual))
+    with pytest.raises(ScheduleError, match=r"ema_avg_fn: the decay must stay in \[0, 1\]"):
+        ema_avg_fn(lrkit.constant(1.5))
+    with pytest.raises(ScheduleError, match="needs steps_per_epoch"):
+        ema_avg_fn(lrkit.cosine(0.9, 1.0, "5ep"))

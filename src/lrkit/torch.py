@@ -25,7 +25,7 @@ from ._combine import branch, plateau
 from ._schedule import Schedule
 from .errors import ConfigError, ScheduleError
 
-__all__ = ["LRScheduler"]
+__all__ = ["LRScheduler", "ema_avg_fn"]
 
 STATE_VERSION = 1
 _CLOCKS = ("optimizer", "manual", "samples", "tokens")
@@ -556,3 +556,31 @@ def _store(group: dict[str, Any], key: str, index: int | None, value: float) -> 
         old[index].fill_(value)
     else:
         group[key] = type(old)(value if j == index else v for j, v in enumerate(old))
+
+
+def ema_avg_fn(decay: Schedule) -> Any:
+    """An exponential moving average whose decay follows a schedule, for
+    ``torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=ema_avg_fn(decay))`` (EMA
+    weights, or the teacher of DINO/BYOL whose momentum rises to 1 by a cosine).
+
+    ``AveragedModel`` copies the model at its first ``update_parameters`` call; the ``k``-th
+    average after that (``k = n_averaged - 1``, from 0) is ``ema + (1 - decay(k)) · (p - ema)``,
+    as ``torch.optim.swa_utils.get_ema_multi_avg_fn`` computes it with a constant decay.
+
+    >>> decay = lrkit.cosine(0.996, 1.0, 10_000)  # DINO's teacher momentum, rising to 1
+    >>> ema = AveragedModel(student, multi_avg_fn=ema_avg_fn(decay))  # doctest: +SKIP
+    """
+    s = decay
+    if not isinstance(s, Schedule):
+        raise ScheduleError(f"ema_avg_fn: 'decay' must be an lrkit schedule, got "
+                            f"{type(s).__name__}")
+    s._require_bound()  # (a unit string left: the error says which and how to bind it)
+    if s._top > 1.0:
+        raise ScheduleError(f"ema_avg_fn: the decay must stay in [0, 1], but {s!r} reaches "
+                            f"{s._top!r}")
+    at = s._scalar
+
+    def multi_avg_fn(averaged: Any, current: Any, n_averaged: Any) -> None:
+        torch._foreach_lerp_(averaged, current, 1.0 - at(int(n_averaged) - 1))
+
+    return multi_avg_fn
