@@ -22,10 +22,11 @@ from torch.optim.lr_scheduler import LRScheduler as _TorchLRScheduler
 
 from . import _plateau, _saved
 from ._combine import branch, plateau
+from ._groups import param_groups
 from ._schedule import Schedule
 from .errors import ConfigError, ScheduleError
 
-__all__ = ["LRScheduler", "ema_avg_fn"]
+__all__ = ["LRScheduler", "ema_avg_fn", "param_groups"]
 
 STATE_VERSION = 1
 _CLOCKS = ("optimizer", "manual", "samples", "tokens")
