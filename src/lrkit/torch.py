@@ -215,7 +215,7 @@ class LRScheduler(_TorchLRScheduler):
         self.count = count = self.count + 1
         shared = self._shared
         if shared is not None:  # the common case, spelled out: it runs at every update
-            v = shared(count if self._by_updates else self.consumed)
+            v = shared(count)
             for i, want in written.items():
                 g = groups[i]
                 found = g[key]
@@ -240,8 +240,8 @@ class LRScheduler(_TorchLRScheduler):
         plan = self.schedules
         one = next(iter(plan.values())) if plan else None
         if one is None or len({id(s) for s in plan.values()}) > 1 or self.relative \
-                or self._index is not None or isinstance(one, plateau):
-            return None
+                or self._index is not None or isinstance(one, plateau) or not self._by_updates:
+            return None  # (the samples and tokens clocks take _write's path)
         return one._scalar
 
     def _check_owner(self, i: int, want: float) -> None:
@@ -270,25 +270,32 @@ class LRScheduler(_TorchLRScheduler):
         if epoch is not None:
             raise ScheduleError(f"{_WHO}: step(epoch=...) is not supported: lrkit counts "
                                 "updates itself; use load_state_dict to resume")
-        amount = {"samples": samples, "tokens": tokens}
-        for name, n in amount.items():
-            if n is not None and self.clock != name:
-                raise ScheduleError(f"{_WHO}: step({name}=...) needs clock={name!r}, this "
-                                    f"scheduler's clock is {self.clock!r}")
-        n = amount.get(self.clock)
-        if not self._by_updates and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
-            raise ScheduleError(f"{_WHO}: clock={self.clock!r} advances by the {self.clock} "
-                                f"each update consumed: step({self.clock}=<int >= 0>), got "
-                                f"{n!r}")
+        n = None if samples is None and tokens is None and self._by_updates \
+            else self._amount(samples, tokens)  # (checked before anything changes)
         self._step_count += 1
         if metrics is not None:
             self.observe(metrics)
-        if self.clock == "manual":
-            self._advance()
-        elif not self._by_updates:
-            self._previous = self.consumed
-            self.consumed = min(self.consumed + n, _saved.LIMIT - 1)  # type: ignore[operator]
-            self._advance()
+        if n is None:  # the update clocks
+            if self.clock == "manual":
+                self._advance()
+            return
+        self._previous = self.consumed
+        self.consumed = min(self.consumed + n, _saved.LIMIT - 1)
+        self._advance()
+
+    def _amount(self, samples: Any, tokens: Any) -> int:
+        """What ``step(samples=…)`` / ``step(tokens=…)`` says this update consumed."""
+        amount = {"samples": samples, "tokens": tokens}
+        for name, v in amount.items():
+            if v is not None and self.clock != name:
+                raise ScheduleError(f"{_WHO}: step({name}=...) needs clock={name!r}, this "
+                                    f"scheduler's clock is {self.clock!r}")
+        n = amount[self.clock]
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ScheduleError(f"{_WHO}: clock={self.clock!r} advances by the {self.clock} "
+                                f"each update consumed: step({self.clock}=<int >= 0>), got "
+                                f"{n!r}")
+        return n
 
     def observe(self, metric: float) -> None:
         """Feed the monitored metric to every plateau schedule; takes effect on the next update."""
