@@ -141,10 +141,10 @@ class _StepSignature:
             return None
         import inspect
 
-        return inspect.signature(_step)
+        return inspect.signature(_call_signature)
 
 
-def _step(k: int) -> float:  # the signature of s(k)
+def _call_signature(k: int) -> float:  # the signature of s(k)
     raise NotImplementedError
 
 

@@ -73,7 +73,7 @@ FLAGS = {"steps_per_epoch": "--steps-per-epoch", "total_steps": "--total",
 #: The importers' keyword arguments that a CLI flag gives.
 _KEYWORDS = {"epoch_length": "--steps-per-epoch", "batches_per_epoch": "--steps-per-epoch",
              "steps_per_epoch": "--steps-per-epoch", "total_steps": "--total",
-             "max_iters": "--total", "base_lr": "--lr", "num_examples": "--num-examples",
+             "base_lr": "--lr", "num_examples": "--num-examples",
              "world_size": "--world-size"}
 
 
@@ -182,8 +182,7 @@ def _engine(kind: str, source: str, doc: Any, args: argparse.Namespace) -> Sched
     if kind == "mmengine":
         from .interop._mmengine import from_mmengine
 
-        return from_mmengine(source, base_lr=lr, epoch_length=_whole(per_epoch),
-                             max_iters=total)
+        return from_mmengine(source, base_lr=lr, epoch_length=_whole(per_epoch))
     if kind == "detectron2":
         from .interop._detectron2 import from_detectron2
 
