@@ -37,3 +37,18 @@ def test_schedule_from_inline_json():
     out = example().main(["--epochs", "1", "--schedule",
                           '{"kind": "constant", "value": 0.05}'])
     assert out["next_lr"] == 0.05
+
+
+def test_resume_extend_example_reads_every_update_back_from_tensorboard(tmp_path, capsys):
+    # examples/resume_extend.py: a schedule in samples under a batch-size ramp, resumed with
+    # an extended plan (on_change="branch"); the monitor attached to the optimizer numbers the
+    # updates from the resumed scheduler, and TensorBoard holds every applied value
+    pytest.importorskip("tensorboard")
+    path = PATH.with_name("resume_extend.py")
+    spec = importlib.util.spec_from_file_location("resume_extend", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.main(tmp_path)  # asserts every logged value equals the branched schedule
+    out = capsys.readouterr().out
+    assert "branch point: 12056 samples, after 496 updates; run: 1246 updates" in out
+    assert "read back from TensorBoard: 1246 updates" in out

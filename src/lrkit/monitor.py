@@ -329,13 +329,15 @@ def _is_lrkit_scheduler(obj: Any) -> bool:
 
 
 def _scheduler_of(optimizer: Any) -> Any:
-    """The ``lrkit.torch.LRScheduler`` registered on ``optimizer``'s step post-hooks, if any:
-    its hook is its bound method ``_advance``."""
+    """The ``lrkit.torch.LRScheduler`` driving ``optimizer``, if any: its step post-hook is
+    its bound method ``_advance``; a scheduler on another clock names itself on the optimizer
+    (``_lrkit_scheduler``)."""
     for hook in getattr(optimizer, "_optimizer_step_post_hooks", {}).values():
         owner = getattr(hook, "__self__", None)
         if _is_lrkit_scheduler(owner):
             return owner
-    return None
+    owner = getattr(optimizer, "_lrkit_scheduler", None)
+    return owner if _is_lrkit_scheduler(owner) else None
 
 
 def _injected(state: Any) -> Any:

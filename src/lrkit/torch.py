@@ -127,6 +127,8 @@ class LRScheduler(_TorchLRScheduler):
         self._eager_advance = torch.compiler.disable(self._advance)  # type: ignore[no-untyped-call]
         if clock == "optimizer":  # the hook is the bound method (lrkit.monitor finds self here)
             self._hooks = [optimizer.register_step_post_hook(self._advance)]
+        else:  # (and here, for the clocks that take no hook)
+            optimizer.__dict__["_lrkit_scheduler"] = self
 
     # -- the values ----------------------------------------------------------------------------
 
