@@ -246,3 +246,20 @@ def test_a_run_resumed_with_a_changed_plan_applies_the_branched_schedule(make_ne
     want = [new(k) for k in range(160)]
     assert [old(k) for k in range(60)] == want[:60]
     np.testing.assert_allclose(before + after, want, rtol=2e-7, atol=1e-9)  # float32
+
+
+def test_momentum_and_other_hyperparameters_through_inject_hyperparams():
+    # any numeric hyperparameter of an optax optimizer takes an lrkit schedule through
+    # optax.inject_hyperparams: here adam's b1 falls from 0.95 to 0.85 while the LR decays
+    lr, b1 = lrkit.cosine(1e-2, 0.0, 50), lrkit.linear(0.95, 0.85, 50)
+    tx = optax.inject_hyperparams(optax.adam)(learning_rate=schedule(lr), b1=schedule(b1))
+    params = {"w": jnp.zeros(())}
+    state = tx.init(params)
+    step = jax.jit(lambda st: tx.update({"w": jnp.ones(())}, st, params))
+    seen = []
+    for _ in range(60):
+        _, state = step(state)
+        h = state.hyperparams
+        seen.append((float(h["learning_rate"]), float(h["b1"])))
+    # the hyperparameters recorded after update k are the ones update k used
+    np.testing.assert_allclose(seen, [(lr(k), b1(k)) for k in range(60)], rtol=2e-7, atol=1e-9)
