@@ -263,3 +263,28 @@ def test_momentum_and_other_hyperparameters_through_inject_hyperparams():
         seen.append((float(h["learning_rate"]), float(h["b1"])))
     # the hyperparameters recorded after update k are the ones update k used
     np.testing.assert_allclose(seen, [(lr(k), b1(k)) for k in range(60)], rtol=2e-7, atol=1e-9)
+
+
+def test_a_schedule_in_samples_follows_the_consumed_count_given_to_the_step():
+    # issue 18's clock in optax: the jitted step takes the samples consumed so far as an input
+    # and sets the injected LR from it (one trace, whatever the batch size does)
+    s = lrkit.warmup(lrkit.cosine(0.1, 0.0, 900), 100)           # lengths in samples
+    ramp = lrkit.batch_size(4, 32, 400, multiple_of=4)
+    tx = optax.inject_hyperparams(optax.sgd)(learning_rate=0.0)
+    params = {"w": jnp.zeros(())}
+    traces = []
+
+    @jax.jit
+    def step(state, consumed):
+        traces.append(1)
+        state.hyperparams["learning_rate"] = s.evaluate(consumed, jnp)
+        return tx.update({"w": jnp.ones(())}, state, params)
+
+    state, consumed, applied, want = tx.init(params), 0, [], []
+    for _ in range(80):
+        updates, state = step(state, jnp.asarray(consumed, jnp.int32))
+        applied.append(-float(updates["w"]))
+        want.append(s(consumed))
+        consumed += int(ramp(consumed))
+    assert len(traces) == 1 and consumed > 1000
+    np.testing.assert_allclose(applied, want, rtol=2e-7, atol=1e-9)
