@@ -80,3 +80,11 @@ KERAS_ODD = ODD + [10**400, 1e308, [0.1, 0.01], [10, 20], [10.5], [[1]], 7.3]
 def test_from_keras_dicts_raise_only_lrkit_errors(name, config, key):
     # A serialized schedule (or Keras 2 optimizer config) is plain data from a JSON file.
     check(lambda: lrkit.from_keras({"class_name": name, key: config}))
+
+
+def test_num_cycles_none_is_refused():
+    # found by test_from_hf_raises_only_lrkit_errors: num_cycles=None reached float()
+    for name in ("cosine", "cosine_with_restarts", "cosine_with_min_lr"):
+        with pytest.raises(lrkit.ScheduleError, match=r"from_hf: 'num_cycles' must be a "
+                           r"number, got None \(transformers raises TypeError\)"):
+            lrkit.from_hf(name, 0, 10, base_lr=0.1, num_cycles=None)

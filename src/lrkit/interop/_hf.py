@@ -58,6 +58,9 @@ def from_hf(name: str, num_warmup_steps: int | float | None = None,
                 raise ScheduleError(f"from_hf: {key!r} must be a string, got {show(v)}")
         elif not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)):
             raise ScheduleError(f"from_hf: {key!r} must be a finite number, got {show(v)}")
+    if "num_cycles" in kw and kw["num_cycles"] is None:  # (transformers computes with it)
+        raise ScheduleError("from_hf: 'num_cycles' must be a number, got None (transformers "
+                            "raises TypeError); leave it out for the default")
     s = _from_hf(name, num_warmup_steps, num_training_steps, float(base_lr), kw)
     if kw:  # get_scheduler passes them on, and the scheduler raises TypeError
         raise ScheduleError(f"from_hf: {name!r} takes no argument(s) {', '.join(sorted(kw))}, "
