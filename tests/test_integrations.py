@@ -12,6 +12,8 @@ import pytest
 import lrkit
 
 torch = pytest.importorskip("torch")
+from test_torch_integrations import _HFModel  # noqa: E402
+
 from lrkit.torch import LRScheduler  # noqa: E402
 
 SCHED = lrkit.warmup(lrkit.cosine(0.1, 1e-3, 30), 6)
@@ -75,16 +77,6 @@ def test_lightning_warns_when_the_plan_is_not_what_runs(tmp_path):
 
 
 # --- Hugging Face Trainer ------------------------------------------------------------------------
-
-class _HFModel(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.net = torch.nn.Linear(4, 1)
-
-    def forward(self, x, labels=None):
-        out = self.net(x)
-        return {"loss": torch.nn.functional.mse_loss(out, labels), "logits": out}
-
 
 def _hf_trainer(tmp_path, max_steps, callbacks=(), **kw):
     transformers = pytest.importorskip("transformers")

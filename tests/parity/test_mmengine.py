@@ -10,12 +10,11 @@ transcribed below from open-mmlab/mmdetection, mmdet/engine/schedulers/quadratic
 PARAM_SCHEDULERS registry so the same build path drives it.
 """
 
-import math
 import warnings
 
 import numpy as np
 import pytest
-from fuzzing import budget
+from fuzzing import budget, safe_if_accepted
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -562,11 +561,5 @@ TYPES = KINDS + ["CosineAnnealingMomentum", "StepParamScheduler", "ReduceOnPlate
        st.sampled_from(ODD), st.sampled_from(["lr", "momentum", "weight_decay", 3]))
 def test_fuzz_only_lrkit_errors(spec, base, length, epochs, iters, h):
     cfgs = [{"type": t, **kw} for t, kw in spec]
-    try:
-        s = from_mmengine(cfgs, base_lr=base, epoch_length=length, max_epochs=epochs,
-                          max_iters=iters, hyperparam=h)
-    except lrkit.ScheduleError:
-        return
-    for k in (0, 1, 5, 50, 10**6, 10**12):
-        v = s(k)
-        assert math.isfinite(v) and v >= 0
+    safe_if_accepted(lambda: from_mmengine(cfgs, base_lr=base, epoch_length=length,
+                                           max_epochs=epochs, max_iters=iters, hyperparam=h))
