@@ -122,3 +122,26 @@ def test_a_child_of_length_zero_does_not_lift_the_next_ones_hold():
     a = lrkit.constant(0.0, over=1).skip(1)
     inner = lrkit.sequence([a, lrkit.linear(0.0, 1.0, 1)])
     check(lrkit.sequence([lrkit.cosine(1.0, 0.1, 20), inner]), [0, 19, 20, 21, 22, 10**9])
+
+
+def test_the_first_call_compiles_and_every_call_after_runs_the_compiled_function():
+    s = lrkit.warmup(lrkit.cosine(1.0, 0.0, 10), 3)
+    with pytest.raises(lrkit.ScheduleError, match="the step must be >= 0, got -1"):
+        s(-1)  # a refused first call still compiles; the next one runs the compiled function
+    assert s(4) == float(s._at(4, SCALAR))
+    assert s.__call__ is s._call  # the slot now holds it: no Python frame between s(k) and it
+    chained = s >> lrkit.constant(0.5, over=5)  # built by sequence._extended, not __init__
+    assert chained(20) == 0.5
+
+
+def test_an_unbound_schedule_says_why_at_every_call():
+    s = lrkit.cosine(1.0, 0.0, "2 epochs")
+    for _ in range(2):
+        with pytest.raises(lrkit.ScheduleError, match="epoch"):
+            s(0)
+
+
+def test_the_signature_of_s_k():
+    import inspect
+
+    assert str(inspect.signature(lrkit.cosine(1.0, 0.0, 10))) == "(k: 'int') -> 'float'"

@@ -133,8 +133,9 @@ def check_sorted(obj: Schedule, name: str, values: tuple[Time, ...], *, strict: 
 
 
 class _StepSignature:
-    """``inspect.signature(s)``: ``(k: int) -> float``, as ``__call__`` (a property) has no
-    signature of its own; on the class, None (its signature is the constructor's)."""
+    """``inspect.signature(s)``: ``(k: int) -> float``, as ``__call__`` (a slot holding the
+    compiled function) has no useful signature of its own; on the class, None (its signature is
+    the constructor's)."""
 
     def __get__(self, obj: Any, owner: Any = None) -> Any:
         if obj is None:
@@ -284,6 +285,7 @@ class Schedule:
         # Derived data (duration, boundaries, …) is computed once, at construction: errors
         # surface where the user built the schedule, and traced evaluation (torch.compile,
         # jax.jit) only reads plain attributes.
+        object.__setattr__(self, "__call__", self._first_call)
         if self._missing:
             return
         for klass in type(self).__mro__:
@@ -359,13 +361,18 @@ class Schedule:
     # -- evaluation ----------------------------------------------------------------------------
 
     # ``s(k)``: the value at step ``k`` (a Python or numpy int >= 0), as a Python float. It is
-    # the function each schedule compiles once (``_call``), found without a Python frame of its
-    # own: calling an instance costs twice a function call, and a cheap schedule is mostly call.
+    # the function each schedule compiles once (``_call``), held in the ``__call__`` slot so
+    # that CPython finds it with no Python frame or attribute lookup of its own (calling an
+    # instance costs twice a function call, and a cheap schedule is mostly call). Until the
+    # first call the slot holds ``_first_call``, which compiles and takes its place.
+    __slots__ = ("__call__", "__dict__", "__weakref__")
     if TYPE_CHECKING:
         def __call__(self, k: int) -> float: ...
-    else:
-        __call__ = property(operator.attrgetter("_call"),
-                            doc="The value at step ``k`` (an int >= 0), as a Python float.")
+
+    def _first_call(self, k: Any) -> float:
+        call = self._call  # compiles; an unbound schedule says why it cannot be evaluated
+        object.__setattr__(self, "__call__", call)
+        return call(k)
 
     __signature__ = _StepSignature()
 
