@@ -269,6 +269,12 @@ class LRScheduler(_TorchLRScheduler):
         With the default ``clock="optimizer"`` the counter follows the applied updates, so
         calling ``step()`` before, after or instead of ``optimizer.step()`` changes nothing.
         """
+        if metrics is None and epoch is None and samples is None and tokens is None and \
+                self._by_updates:  # the common case first: it runs at every update
+            self._step_count += 1
+            if self.clock == "manual":
+                self._advance()
+            return
         if epoch is not None:
             raise ScheduleError(f"{_WHO}: step(epoch=...) is not supported: lrkit counts "
                                 "updates itself; use load_state_dict to resume")
