@@ -314,3 +314,75 @@ def test_a_run_resumed_with_a_changed_plan_applies_the_branched_schedule():
     assert [k for k, _ in seen] == list(range(50))
     np.testing.assert_allclose([v for _, v in seen], [new(k) for k in range(50)], rtol=2e-7)
     assert [old(k) for k in range(20)] == [new(k) for k in range(20)]
+
+
+class _Applied(keras.callbacks.Callback):
+    """(update, the LR the optimizer applies at it), read before each update."""
+
+    def __init__(self, seen):
+        super().__init__()
+        self.seen = seen
+
+    def on_train_batch_begin(self, batch, logs=None):
+        opt = self.model.optimizer
+        self.seen.append((int(opt.iterations), float(opt.learning_rate)))
+
+
+@pytest.mark.parametrize("how", ["extend", "new plan", "cooldown", "use_new"])
+def test_a_saved_model_resumed_with_change_plan_applies_one_branched_schedule(tmp_path, how):
+    # The flow Keras users have: fit, model.save, keras.models.load_model (which restores the
+    # old plan and the update count), then a different plan from there on
+    old = lrkit.warmup(lrkit.cosine(0.1, 0.0, 50), 5)
+    new = {"extend": lrkit.extend(old, 100, at=20),
+           "cooldown": lrkit.cooldown(old, at=20, over=10),
+           "new plan": lrkit.warmup(lrkit.cosine(0.05, 0.0, 95), 5),
+           "use_new": lrkit.constant(0.02)}[how]
+    want = {"extend": new, "cooldown": new, "use_new": new,
+            "new plan": old.branch(20, new.skip(20))}[how]
+    seen = []
+    x, y = data(8)
+    first = model(LearningRateSchedule(old))
+    first.fit(x, y, batch_size=8, epochs=20, verbose=0, callbacks=[_Applied(seen)])
+    first.save(tmp_path / "run.keras")
+    resumed = keras.models.load_model(tmp_path / "run.keras")
+    plan = lrkit.keras.change_plan(resumed, new, on_change="use_new" if how == "use_new"
+                                   else "branch")
+    assert plan == want
+    resumed.fit(x, y, batch_size=8, epochs=30, verbose=0, callbacks=[_Applied(seen)])
+    assert [k for k, _ in seen] == list(range(50))
+    applied = np.array([v for _, v in seen])
+    np.testing.assert_allclose(applied[:20], [old(k) for k in range(20)], rtol=2e-7)
+    np.testing.assert_allclose(applied[20:], [want(k) for k in range(20, 50)], rtol=2e-7)
+    resumed.save(tmp_path / "again.keras")  # the next resume sees the one branched plan
+    again = keras.models.load_model(tmp_path / "again.keras")
+    assert again.optimizer._learning_rate.schedule == want
+
+
+def test_change_plan_after_fit_in_the_same_process_retraces():
+    m = model(LearningRateSchedule(lrkit.constant(0.1)))
+    x, y = data(8)
+    m.fit(x, y, batch_size=8, epochs=3, verbose=0)
+    lrkit.keras.change_plan(m, lrkit.constant(0.01))
+    seen = []
+    m.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[_Applied(seen)])
+    assert [round(v, 6) for _, v in seen] == [0.01, 0.01]
+    assert m.optimizer._learning_rate.schedule == lrkit.constant(0.1).branch(3, lrkit.constant(
+        0.01).skip(3))
+
+
+@pytest.mark.parametrize("lr, plan, kwargs, message", [
+    (0.1, lrkit.constant(0.1), {}, "lrkit.keras.change_plan: the optimizer's learning_rate is "
+     "not an lrkit.keras.LearningRateSchedule; pass learning_rate=lrkit.keras."
+     "LearningRateSchedule(schedule) to the optimizer"),
+    (LearningRateSchedule(PLAN), lrkit.constant(0.1), {"on_change": "rescale"},
+     "lrkit.keras.change_plan: on_change must be 'branch' or 'use_new', got 'rescale'"),
+    (LearningRateSchedule(PLAN), 0.1, {}, "lrkit.keras.change_plan: 'schedule' must be an "
+     "lrkit schedule, its config or its text, got float"),
+    (LearningRateSchedule(lrkit.plateau(PLAN)), lrkit.constant(0.1), {},
+     "lrkit.keras.change_plan: the restored schedule is a plateau schedule, whose state lives "
+     "in the callbacks; build the optimizer with the new plan"),
+])
+def test_change_plan_refuses_with_the_reason(lr, plan, kwargs, message):
+    with pytest.raises(ScheduleError) as info:
+        lrkit.keras.change_plan(model(lr), plan, **kwargs)
+    assert str(info.value) == message

@@ -395,6 +395,17 @@ def test_on_change_branch_keeps_the_history_in_one_schedule(make_new):
     assert again.count == 160 and again.current() == plan(160)
 
 
+def test_on_change_branch_refuses_a_plateau_with_the_reason():
+    old = lrkit.plateau(lrkit.constant(0.1))
+    sd = LRScheduler(model_and_opt()[1], old).state_dict()
+    resumed = LRScheduler(model_and_opt()[1], lrkit.constant(0.05), on_change="branch")
+    with pytest.raises(lrkit.ConfigError) as info:
+        resumed.load_state_dict(sd)
+    assert str(info.value) == (
+        "lrkit.torch.LRScheduler: on_change='branch' needs plain schedules, not a plateau "
+        f"({old!r} -> {lrkit.constant(0.05)!r}); use on_change='use_new'")
+
+
 def test_ema_with_a_decay_schedule_drives_averaged_model():
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 

@@ -23,7 +23,7 @@ from ._schedule import (
 from ._shapes import _Anneal, _blend, _cos_weight, _linear_weight, constant, cosine, linear
 from ._time import MIN_STEPS, Binding, Time
 from ._xp import SCALAR, Ops
-from .errors import ScheduleError, fail
+from .errors import ConfigError, ScheduleError, fail
 
 TYPE_CHECKING = False  # typing is imported by type checkers only: it costs ~5 ms
 if TYPE_CHECKING:
@@ -491,3 +491,17 @@ class branch(Schedule):
 
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
         return self._plan._at(k, xp, hold)
+
+
+def resumed(saved: Schedule, new: Schedule, count: int, who: str) -> Schedule:
+    """The one plan of a run resumed at update ``count`` with ``new`` where the checkpoint ran
+    ``saved`` (the adapters' ``on_change="branch"``): ``saved`` before ``count`` and ``new`` at
+    its global step from there, ``saved.branch(count, new.skip(count))``. A plan that already
+    is ``saved`` branched at ``count`` (``lrkit.extend``, ``lrkit.cooldown``) is used as it
+    is, and so is ``new`` at update 0, where nothing has run."""
+    if isinstance(saved, plateau) or isinstance(new, plateau):
+        raise ConfigError(who, f"on_change='branch' needs plain schedules, not a plateau "
+                          f"({saved!r} -> {new!r}); use on_change='use_new'")
+    if count == 0 or isinstance(new, branch) and new.schedule == saved and new.at == count:
+        return new
+    return saved.branch(count, new.skip(count))

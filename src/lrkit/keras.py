@@ -13,13 +13,14 @@ from typing import Any
 import keras
 
 from . import _plateau, _saved
-from ._combine import plateau
+from ._combine import plateau, resumed
 from ._schedule import Schedule
 from ._xp import SCALAR, namespace_for
 from .config import from_config
 from .errors import ConfigError, ScheduleError
 
-__all__ = ["LRLogger", "LearningRateSchedule", "Plateau", "per_epoch", "range_test"]
+__all__ = ["LRLogger", "LearningRateSchedule", "Plateau", "change_plan", "per_epoch",
+           "range_test"]
 
 _WHO = "lrkit.keras.LearningRateSchedule"
 
@@ -140,6 +141,42 @@ def _lrkit_schedule(model: Any, who: str) -> LearningRateSchedule:
                             f"the schedule was built with gradient_accumulation_steps="
                             f"{lr.gradient_accumulation_steps}; give it {acc}")
     return lr
+
+
+def change_plan(model: Any, schedule: Schedule | Mapping[str, Any] | str, *,
+                on_change: str = "branch") -> Schedule:
+    """Resume a restored model with a different plan: the optimizer's lrkit schedule becomes
+    the checkpoint's plan until the restored update count and ``schedule`` from there on.
+
+    Call it after ``keras.models.load_model`` (or ``BackupAndRestore``) has restored the
+    optimizer, before ``fit``. With ``on_change="branch"`` the installed plan is
+    ``saved.branch(count, schedule.skip(count))`` (a plan that already is ``saved`` branched
+    at ``count``, from ``lrkit.extend`` or ``lrkit.cooldown``, as it is): the model saved
+    later holds that one schedule, and the run before ``count`` is the old plan bit for bit.
+    ``on_change="use_new"`` installs ``schedule`` as it is. The next ``fit`` traces its
+    train step again. Returns the installed plan.
+
+    >>> model = keras.models.load_model("run.keras")  # doctest: +SKIP
+    >>> change_plan(model, lrkit.extend(saved, 200_000, at=120_000))  # doctest: +SKIP
+    """
+    who = "lrkit.keras.change_plan"
+    if on_change not in ("branch", "use_new"):
+        raise ScheduleError(f"{who}: on_change must be 'branch' or 'use_new', got "
+                            f"{on_change!r}")
+    lr = _lrkit_schedule(model, who)
+    new = from_config(schedule) if isinstance(schedule, (Mapping, str)) else schedule
+    if not isinstance(new, Schedule):
+        raise ScheduleError(f"{who}: 'schedule' must be an lrkit schedule, its config or its "
+                            f"text, got {type(new).__name__}")
+    optimizer = model.optimizer
+    count = int(optimizer.iterations) // lr.gradient_accumulation_steps
+    if lr.plateau_state is not None or lr._reductions is not None:
+        raise ScheduleError(f"{who}: the restored schedule is a plateau schedule, whose state "
+                            "lives in the callbacks; build the optimizer with the new plan")
+    plan = new if on_change == "use_new" else resumed(lr.schedule, new, count, who)
+    optimizer.learning_rate = LearningRateSchedule(plan, lr.gradient_accumulation_steps)
+    model.train_function = None  # traced with the old schedule: fit traces it again
+    return plan
 
 
 class LRLogger(keras.callbacks.Callback):  # type: ignore[misc]

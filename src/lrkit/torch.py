@@ -21,7 +21,7 @@ import torch
 from torch.optim.lr_scheduler import LRScheduler as _TorchLRScheduler
 
 from . import _plateau, _saved
-from ._combine import branch, plateau
+from ._combine import plateau, resumed
 from ._groups import param_groups
 from ._schedule import Schedule
 from .errors import ConfigError, ScheduleError
@@ -391,16 +391,13 @@ class LRScheduler(_TorchLRScheduler):
         plan, made = dict(self.schedules), {}  # type: ignore[var-annotated]
         for i in sorted(changed):
             old, new = saved.get(i), self.schedules.get(i)
-            if old is None or new is None or isinstance(old, plateau) or \
-                    isinstance(new, plateau):
-                raise ConfigError(_WHO, f"on_change='branch' needs a schedule in the checkpoint "
-                                  f"and now, neither a plateau (group {i}: {old!r} -> {new!r}); "
-                                  "use on_change='use_new'")
-            if isinstance(new, branch) and new.schedule == old and new.at == count:
-                plan[i] = new  # already the checkpoint's plan until count
-            else:  # (groups that shared a schedule share the branched one)
-                plan[i] = made.get((old, new)) or made.setdefault(
-                    (old, new), old.branch(count, new.skip(count)) if count else new)
+            if old is None or new is None:
+                raise ConfigError(_WHO, f"on_change='branch' needs a schedule for group {i} in "
+                                  f"the checkpoint and now ({old!r} -> {new!r}); use "
+                                  "on_change='use_new'")
+            # (groups that shared a schedule share the branched one)
+            plan[i] = made.get((old, new)) or made.setdefault(
+                (old, new), resumed(old, new, count, _WHO))
         self.schedules = plan
         self._shared = self._fast_path()
 
