@@ -28,6 +28,11 @@ $(STAMP): pyproject.toml requirements-dev.txt
 	  gin-config==0.5.0
 	# mmengine's schedulers and Config, for from_mmengine's parity test: without opencv.
 	$(BIN)/python -m pip install -q --no-deps mmengine==0.10.7
+	# OLMo-core's schedulers, for wsd_cycles' parity test: without cached-path, whose pins
+	# (rich<14, filelock<4, huggingface-hub<2) conflict with transformers'; the test stands in
+	# for it (the schedulers never call it).
+	$(BIN)/python -m pip install -q --no-deps ai2-olmo-core==3.0.0 dataclass-extensions==0.5.0 \
+	  bettermap==1.3.1 dill==0.4.1
 	$(BIN)/python -m pip install -q -e '.[all,dev]'
 	touch $(STAMP)
 

@@ -5,7 +5,7 @@ and to the new one after it; an ordinary value (repr, config, syntax, explain, l
 import struct
 
 import pytest
-from fuzzing import budget
+from fuzzing import budget, safe_if_accepted
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import schedules
@@ -111,3 +111,68 @@ def test_lint_names_a_jump_at_the_branch_point():
         w.message and "join='continue'" in w.fix
     assert lrkit.lint(lrkit.cooldown(lrkit.cosine(0.1, 0.0, 1000), at=300, over=700),
                       1000) == []
+
+
+def test_wsd_cycles_with_one_period_is_wsd():
+    for shape in ("1-sqrt", "linear", "cosine", "exp"):
+        end = 1e-3 if shape == "exp" else 0.0
+        one = lrkit.wsd_cycles(0.1, [100], warmup=10, decay=30, end=end, decay_shape=shape)
+        assert one == lrkit.wsd(0.1, 100, warmup=10, decay=30, end=end, decay_shape=shape)
+
+
+def test_wsd_cycles_restart_at_each_peak_and_hold_the_end():
+    s = lrkit.wsd_cycles([1.0, 0.5], ["10ep", "5ep"], warmup="1ep", decay=["2ep", "1ep"],
+                         decay_shape="linear").bind(steps_per_epoch=10)
+    assert s.duration == 150
+    assert s(10) == 1.0 and s(79) == 1.0 and s(80) == 1.0 and s(99) == 0.05  # period 0 decays
+    assert s(100) == 0.5 and s(139) == 0.5 and s(149) == 0.05 and s(150) == 0.0
+    assert [c.kind for c in s.schedules] == ["warmup", "constant", "linear"]  # one sequence
+    assert len(lrkit.explain(s).phases) == 5  # warmup, stable, decay, stable, decay
+    assert lrkit.parse(str(s)) == s and lrkit.from_config(s.to_config()) == s
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(periods=[]), "wsd_cycles: 'periods' must be a non-empty list of period lengths, got "
+     "[]; e.g. periods=[10_000, 5_000]"),
+    (dict(periods=100), "wsd_cycles: 'periods' must be a non-empty list of period lengths, got "
+     "100; e.g. periods=[10_000, 5_000]"),
+    (dict(peak=[1.0]), "wsd_cycles: 'peak' must be one value or one per period (2), got [1.0]"),
+    (dict(decay=[1, 2, 3]), "wsd_cycles: 'decay' must be one value or one per period (2), got "
+     "[1, 2, 3]"),
+    (dict(decay=60), "wsd_cycles: 'decay' (60 steps) must fit in periods[1] (50 steps); "
+     "shorten the decay or lengthen the period"),
+    (dict(warmup=50, decay=60), "wsd_cycles: 'warmup' + 'decay' (50 + 60 steps) must fit in "
+     "periods[0] (100 steps); shorten the decay or lengthen the period"),
+    (dict(periods=[100, -5]), "wsd_cycles: 'periods[1]' must be > 0 steps, got -5"),
+    (dict(decay_shape="sqrt"), "wsd_cycles: 'decay_shape' must be one of 'linear', 'cosine', "
+     "'1-sqrt', 'exp', got 'sqrt'"),
+    (dict(peak=-1.0), "wsd_cycles: 'peak' must be a finite number >= 0, got -1.0"),
+    (dict(peak=[1.0, float("nan")]), "wsd_cycles: 'peak[1]' must be a finite number >= 0, got "
+     "nan"),
+    (dict(decay=[5, "zz"]), "wsd_cycles: 'decay[1]' is not a time, got 'zz'; write steps "
+     "(1000), epochs ('5ep', '5 epochs'), a share of the run ('10%'), samples ('2.5M samples') "
+     "or tokens ('1B tokens'), optionally joined by ' + ' or ' - '"),
+])
+def test_wsd_cycles_says_what_is_wrong(kwargs, message):
+    args = dict(peak=1.0, periods=[100, 50], warmup=10, decay=20) | kwargs
+    with pytest.raises(lrkit.ScheduleError) as info:
+        lrkit.wsd_cycles(**args)
+    assert str(info.value) == message
+
+
+_junk = st.one_of(st.none(), st.booleans(), st.text(max_size=8), st.floats(allow_nan=True),
+                  st.integers(-10, 10**6), st.lists(st.integers(-5, 500), max_size=4))
+
+
+@pytest.mark.fuzz
+@budget(200)
+@given(st.one_of(st.floats(0, 10), st.lists(st.floats(0, 10), max_size=4), _junk),
+       st.one_of(st.lists(st.integers(-5, 500) | st.sampled_from(["1ep", "10%", "x"]),
+                          max_size=4), _junk),
+       st.one_of(st.integers(0, 100), _junk),
+       st.one_of(st.integers(1, 100), st.lists(st.integers(0, 200), max_size=4), _junk),
+       st.one_of(st.floats(0, 1), _junk), st.sampled_from(["linear", "1-sqrt", "exp", "?"]))
+def test_wsd_cycles_refuses_or_is_finite(peak, periods, warmup, decay, end, shape):
+    safe_if_accepted(lambda: lrkit.wsd_cycles(peak, periods, warmup, decay, end=end,
+                                              decay_shape=shape).bind(steps_per_epoch=7,
+                                                                      total_steps=900))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 
 from ._combine import branch, plateau, restarts, warmup
-from ._recipes import cooldown, extend, scale_lr, wsd
+from ._recipes import cooldown, extend, scale_lr, wsd, wsd_cycles
 from ._schedule import Schedule, sequence
 from ._shapes import (
     batch_size,
@@ -45,6 +45,7 @@ __all__ = [
     "from_ultralytics", "geometric", "interpolate", "inverse_sqrt", "inverse_time", "json_schema",
     "linear", "lint", "multistep", "one_cycle", "one_minus_sqrt", "parse", "piecewise", "plateau",
     "plot", "polynomial", "restarts", "scale_lr", "sequence", "step", "tanh", "warmup", "wsd",
+    "wsd_cycles",
 ]
 
 TYPE_CHECKING = False

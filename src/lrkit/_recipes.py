@@ -6,6 +6,7 @@ What does not live here: the systems of the source documents (``lrkit.recipes``)
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from ._combine import warmup as _warmup
 from ._schedule import Schedule, sequence
@@ -17,7 +18,7 @@ TYPE_CHECKING = False  # typing is imported by type checkers only: it costs ~5 m
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["cooldown", "extend", "scale_lr", "wsd"]
+__all__ = ["cooldown", "extend", "scale_lr", "wsd", "wsd_cycles"]
 
 _DECAYS = {"linear": linear, "cosine": cosine, "1-sqrt": one_minus_sqrt, "exp": geometric}
 
@@ -51,6 +52,83 @@ def wsd(peak: float, over: Time, warmup: Time, decay: Time, end: float = 0.0,
         stable = " - ".join(str(lengths[n]) for n in ("over", "warmup", "decay"))
     tail = constant(peak, over=stable) >> _DECAYS[decay_shape](peak, end, lengths["decay"])
     return _warmup(tail, lengths["warmup"])
+
+
+def wsd_cycles(peak: float | Sequence[float], periods: Sequence[Time], warmup: Time,
+               decay: Time | Sequence[Time], end: float = 0.0, decay_shape: str = "1-sqrt",
+               start: float | None = None) -> Schedule:
+    """Multi-cycle warmup–stable–decay (WSD-S, Wen et al. 2024; OLMo-core's ``WSDS``): one
+    run of consecutive periods, each holding its peak and ending with a decay to ``end``, after
+    which the next period starts at its peak again, so the checkpoint at every period's end is
+    a decayed model and training goes on from it.
+
+    Args:
+      peak: the peak value, or one per period (OLMo-core's ``period_lr_multipliers``).
+      periods: the length of each period; the first one includes the warmup.
+      warmup: the ramp at the start of the first period (lrkit's, see ``warmup``); may be 0.
+      decay: the decay at the end of each period, one length for all or one per period.
+      end: the value each decay reaches; held after the last period.
+      decay_shape: ``1-sqrt``, ``linear``, ``cosine`` or ``exp``, as in ``wsd``.
+      start: where the warmup starts (default: lrkit's, the peak / (warmup + 1)).
+
+    With one period it is ``wsd(peak, periods[0], warmup, decay, end, decay_shape)``. Each
+    decay reaches ``end`` at its period's end, where the next period begins, as ``wsd``'s does
+    at the run's end; OLMo-core applies ``end`` at the period's last update instead (see
+    ``docs/concepts.md``).
+
+    >>> s = wsd_cycles(1.0, [6, 4], warmup=2, decay=2, decay_shape="linear", start=0.0)
+    >>> [s(k) for k in range(11)]
+    [0.0, 0.5, 1.0, 1.0, 1.0, 0.5, 1.0, 1.0, 1.0, 0.5, 0.0]
+    """
+    if decay_shape not in _DECAYS:
+        raise fail("wsd_cycles", "decay_shape", f"must be one of "
+                   f"{', '.join(map(repr, _DECAYS))}", decay_shape)
+    if not _listed(periods) or not periods:
+        raise fail("wsd_cycles", "periods", "must be a non-empty list of period lengths",
+                   periods, "e.g. periods=[10_000, 5_000]")
+    n = len(periods)
+    peaks = _per_period(peak, n, "peak")
+    for i, p in enumerate(peaks):
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < math.inf:
+            raise fail("wsd_cycles", f"peak[{i}]" if _listed(peak) else "peak",
+                       "must be a finite number >= 0", p)
+    decays = _per_period(decay, n, "decay")
+    lengths = [parse_time(v, "wsd_cycles", f"periods[{i}]") for i, v in enumerate(periods)]
+    decays = [parse_time(v, "wsd_cycles", f"decay[{i}]" if _listed(decay) else "decay")
+              for i, v in enumerate(decays)]
+    w = parse_time(warmup, "wsd_cycles", "warmup", allow_zero=True)
+    parts = []
+    for i, (p, length, d) in enumerate(zip(peaks, lengths, decays)):
+        used = [w, d] if i == 0 else [d]
+        if all(isinstance(v, int) for v in (length, *used)):
+            stable: Time = length - sum(used)
+            if stable < 0:  # type: ignore[operator]
+                what = "'warmup' + 'decay'" if i == 0 else "'decay'"
+                raise ScheduleError(
+                    f"wsd_cycles: {what} ({' + '.join(map(str, used))} steps) must fit in "
+                    f"periods[{i}] ({length} steps); shorten the decay or lengthen the period")
+        else:
+            stable = " - ".join(map(str, (length, *used)))
+        decay_i = _DECAYS[decay_shape](p, end, d)
+        tail = decay_i if stable == 0 else constant(p, over=stable) >> decay_i
+        parts.append(_warmup(tail, w, start=start) if i == 0 and w != 0 else tail)
+    plan = parts[0]
+    for part in parts[1:]:
+        plan = plan >> part  # one flat sequence: every phase in explain's table
+    return plan
+
+
+def _listed(v: Any) -> bool:
+    return isinstance(v, Sequence) and not isinstance(v, (str, bytes))
+
+
+def _per_period(v: Any, n: int, name: str) -> list[Any]:
+    """``v`` for each of ``n`` periods: one value for all, or a list of ``n``."""
+    if not _listed(v):
+        return [v] * n
+    if len(v) != n:
+        raise fail("wsd_cycles", name, f"must be one value or one per period ({n})", v)
+    return list(v)
 
 
 def scale_lr(base_lr: float | Schedule, batch_size: int, reference_batch_size: int,
