@@ -147,3 +147,36 @@ def test_the_contract_test_passes_with_jax_default_float32():
                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=900)
     assert run.returncode == 0, run.stdout[-3000:]
     assert " passed" in run.stdout
+
+
+CONSUMED = r"""
+import json
+import numpy as np
+import jax, keras
+import lrkit, lrkit.keras
+
+assert not jax.config.jax_enable_x64
+ramp = lrkit.batch_size(32, 1536, 6_000_000, multiple_of=16)  # Megatron's GPT-3 ramp
+plan = lrkit.warmup(lrkit.cosine(6e-4, 6e-5, "300M samples"), "3M samples")
+lr = lrkit.keras.LearningRateSchedule(plan, clock="samples", per_update=ramp)
+ks = sorted({0, 1, 5000, 9000, 11_000, 2**17, 195_000, 195_300} |
+            set(np.random.default_rng(1).integers(0, 200_000, 300).tolist()))
+f = jax.jit(lambda k: lr(keras.ops.convert_to_tensor(k)))
+got = [float(f(np.int32(k))) for k in ks]
+want = [lr.value(k) for k in ks]
+print(json.dumps({"rel": max(abs(g - w) / w for g, w in zip(got, want)),
+                  "last": lr._consumed(ks[-1])}))
+"""
+
+
+def test_a_keras_schedule_in_samples_under_jax_float32():
+    # the consumed count is a float32 position there (no int64): past 2**24 samples it is
+    # rounded, and the value stays within 1e-6 of the float64 plan
+    pytest.importorskip("keras")
+    env = {k: v for k, v in os.environ.items() if k != "JAX_ENABLE_X64"}
+    env["KERAS_BACKEND"] = "jax"
+    run = subprocess.run([sys.executable, "-c", CONSUMED], capture_output=True, text=True,
+                         env=env, cwd=ROOT, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out["last"] > 2**28 and out["rel"] < 1e-6, out

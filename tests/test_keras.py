@@ -386,3 +386,78 @@ def test_change_plan_refuses_with_the_reason(lr, plan, kwargs, message):
     with pytest.raises(ScheduleError) as info:
         lrkit.keras.change_plan(model(lr), plan, **kwargs)
     assert str(info.value) == message
+
+
+class _Ramp(keras.utils.PyDataset):
+    """Batches whose size is ``ramp(consumed)``, as a batch-size ramp feeds them."""
+
+    def __init__(self, ramp, updates, start=0):
+        super().__init__()
+        self.sizes, c = [], start
+        for _ in range(updates):
+            self.sizes.append(int(ramp(c)))
+            c += self.sizes[-1]
+
+    def __len__(self):
+        return len(self.sizes)
+
+    def __getitem__(self, i):
+        x = np.ones((self.sizes[i], 4), "float32")
+        return x, x.sum(1, keepdims=True)
+
+
+def test_a_schedule_in_samples_follows_what_a_batch_size_ramp_consumed(tmp_path):
+    ramp = lrkit.batch_size(2, 8, 60, multiple_of=2)  # in samples, as Megatron's
+    plan = lrkit.warmup(lrkit.cosine(0.1, 0.0, "300 samples"), "40 samples")
+    seen = []
+    m = model(LearningRateSchedule(plan, clock="samples", per_update=ramp))
+    m.fit(_Ramp(ramp, 30), epochs=1, verbose=0, callbacks=[_Applied(seen)])
+    m.save(tmp_path / "run.keras")
+    again = keras.models.load_model(tmp_path / "run.keras")  # iterations give the count
+    consumed = sum(_Ramp(ramp, 30).sizes)
+    again.fit(_Ramp(ramp, 25, start=consumed), epochs=1, verbose=0, callbacks=[_Applied(seen)])
+    positions, c = [], 0  # what the run consumed before each update, counted here
+    for _ in range(55):
+        positions.append(c)
+        c += int(ramp(c))
+    bound = plan.bind(samples_per_step=1)
+    assert len(set(np.diff(positions))) == 4  # the ramp really changed the batch size
+    assert [k for k, _ in seen] == list(range(55))
+    np.testing.assert_allclose([v for _, v in seen], [bound(p) for p in positions], rtol=2e-7)
+    lr = again.optimizer._learning_rate
+    assert lr.per_update == ramp and [lr.value(k) for k in range(55)] == [
+        bound(p) for p in positions]
+
+
+def test_a_fixed_amount_per_update_under_accumulation():
+    seen = []
+    opt = keras.optimizers.SGD(LearningRateSchedule(lrkit.linear(1.0, 0.0, "100 tokens"), 2,
+                                                    clock="tokens", per_update=8),
+                               gradient_accumulation_steps=2)
+    model(opt).fit(*data(48), batch_size=8, epochs=6, steps_per_epoch=1, verbose=0,
+                   callbacks=[_Applied(seen)])
+    # 6 micro-batches, 3 updates of 8 tokens each: positions 0, 0, 8, 8, 16, 16
+    np.testing.assert_allclose([v for _, v in seen], [1.0, 1.0, 0.92, 0.92, 0.84, 0.84],
+                               rtol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(clock="epochs"), "lrkit.keras.LearningRateSchedule: clock must be one of 'updates', "
+     "'samples', 'tokens', got 'epochs'"),
+    (dict(clock="tokens", tokens_per_step=512, per_update=512), "lrkit.keras.LearningRate"
+     "Schedule: with clock='tokens' the schedule's steps are tokens; leave tokens_per_step out"),
+    (dict(per_update=8), "lrkit.keras.LearningRateSchedule: per_update is for clock='samples' "
+     "or 'tokens'; this schedule counts updates"),
+    (dict(clock="samples"), "lrkit.keras.LearningRateSchedule: with clock='samples', per_update "
+     "must be a whole number >= 1 or an lrkit schedule of the samples consumed (a batch-size "
+     "ramp), got None"),
+    (dict(clock="samples", per_update=lrkit.constant(8.0)), "lrkit.keras.LearningRateSchedule: "
+     "per_update must end (hold its last value) to give the count at any update, got "
+     "constant(8.0); e.g. lrkit.batch_size(32, 1536, 6_000_000, multiple_of=16)"),
+    (dict(clock="samples", per_update=lrkit.linear(1.0, 2.0, 4)), "lrkit.keras.LearningRate"
+     "Schedule: per_update gives 1.25 at a count of 1; it must give whole numbers >= 1"),
+])
+def test_the_consumed_clock_says_what_is_wrong(kwargs, message):
+    with pytest.raises(ScheduleError) as info:
+        LearningRateSchedule(PLAN, **kwargs)
+    assert str(info.value) == message

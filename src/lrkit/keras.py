@@ -7,10 +7,13 @@ What does not live here: the schedules (``lrkit``), the monitor (``lrkit.monitor
 
 from __future__ import annotations
 
+import bisect
+import math
 from collections.abc import Mapping
 from typing import Any
 
 import keras
+import numpy as np
 
 from . import _plateau, _saved
 from ._combine import plateau, resumed
@@ -23,6 +26,7 @@ __all__ = ["LRLogger", "LearningRateSchedule", "Plateau", "change_plan", "per_ep
            "range_test"]
 
 _WHO = "lrkit.keras.LearningRateSchedule"
+_CLOCKS = ("updates", "samples", "tokens")
 
 
 @keras.saving.register_keras_serializable(package="lrkit")
@@ -34,6 +38,13 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
       gradient_accumulation_steps: the optimizer's setting: Keras counts micro-steps, lrkit's
         schedule sees applied updates (``iterations // gradient_accumulation_steps``).
       steps_per_epoch, total_steps, samples_per_step, tokens_per_step: bind unit strings.
+      clock: ``"updates"`` (default: the schedule's steps are optimizer updates), or
+        ``"samples"`` / ``"tokens"``: its steps are samples (tokens), and update ``k`` gets its
+        value at what the run consumed before it, given by ``per_update``.
+      per_update: with ``clock="samples"`` (``"tokens"``), what one update consumes: an int,
+        or an lrkit schedule of the count consumed so far (``lrkit.batch_size(...)``, a
+        batch-size ramp as Megatron's). The count before update ``k`` follows from it
+        exactly, so a restored ``iterations`` resumes it (see ``docs/keras.md``).
 
     The formula is evaluated with the backend's own functions (``keras.ops`` narrows some of
     them to float32 on JAX), in float64 where the backend has it (JAX needs
@@ -45,7 +56,20 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
                  gradient_accumulation_steps: int | None = None,
                  steps_per_epoch: float | None = None, total_steps: int | None = None,
                  samples_per_step: float | None = None,
-                 tokens_per_step: float | None = None) -> None:
+                 tokens_per_step: float | None = None, clock: str = "updates",
+                 per_update: int | Schedule | Mapping[str, Any] | None = None) -> None:
+        if clock not in _CLOCKS:
+            raise ScheduleError(f"{_WHO}: clock must be one of {', '.join(map(repr, _CLOCKS))}, "
+                                f"got {clock!r}")
+        if clock != "updates":
+            if (samples_per_step if clock == "samples" else tokens_per_step) is not None:
+                raise ScheduleError(f"{_WHO}: with clock={clock!r} the schedule's steps are "
+                                    f"{clock}; leave {clock}_per_step out")
+            samples_per_step, tokens_per_step = (1, tokens_per_step) if clock == "samples" \
+                else (samples_per_step, 1)
+        self.clock = clock
+        self.per_update = _per_update(per_update, clock)
+        self._consumed = None if clock == "updates" else _Consumed(self.per_update)
         if isinstance(schedule, (Mapping, str)):
             schedule = from_config(schedule)
         if not isinstance(schedule, Schedule):
@@ -75,6 +99,8 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
         k = step if self.gradient_accumulation_steps == 1 else \
             ops.floor_divide(step, self.gradient_accumulation_steps)
         s = self.schedule
+        if self._consumed is not None:
+            k = self._consumed.traced(k)
         v = s.evaluate(k, ops)
         if isinstance(s, plateau):
             if self._reductions is None:
@@ -88,21 +114,101 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
     def value(self, k: int) -> float:
         """The value lrkit plans for update ``k`` (float64, with the current plateau state)."""
         s = self.schedule
+        if self._consumed is not None:
+            k = self._consumed(k)
         if isinstance(s, plateau) and self.plateau_state is not None:
             return s.value(k, self.plateau_state)
         return s(k)
 
     def get_config(self) -> dict[str, Any]:
-        return {"schedule": self.schedule.to_config(),
-                "gradient_accumulation_steps": self.gradient_accumulation_steps}
+        config = {"schedule": self.schedule.to_config(),
+                  "gradient_accumulation_steps": self.gradient_accumulation_steps}
+        if self.clock != "updates":
+            p = self.per_update
+            config.update(clock=self.clock,
+                          per_update=p if isinstance(p, int) else p.to_config())
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> LearningRateSchedule:
         """Rebuild from ``get_config()``'s data, as a saved model holds it: the schedule from its
         config mapping only, never from a string (``lrkit.from_config`` would open a file)."""
         data = config.get("schedule") if isinstance(config, Mapping) else None
+        p = config.get("per_update")
         return cls(_saved.schedule(data, f"{_WHO}: config['schedule']"),
-                   config.get("gradient_accumulation_steps"))
+                   config.get("gradient_accumulation_steps"), clock=config.get("clock", "updates"),
+                   per_update=_saved.schedule(p, f"{_WHO}: config['per_update']")
+                   if isinstance(p, Mapping) else p)
+
+
+def _per_update(p: Any, clock: str) -> Any:
+    if clock == "updates":
+        if p is not None:
+            raise ScheduleError(f"{_WHO}: per_update is for clock='samples' or 'tokens'; "
+                                "this schedule counts updates")
+        return None
+    if isinstance(p, Mapping):
+        p = from_config(p)
+    if isinstance(p, Schedule):
+        p._require_bound()
+        if p.duration is None or isinstance(p, plateau):
+            raise ScheduleError(f"{_WHO}: per_update must end (hold its last value) to give "
+                                f"the count at any update, got {p!r}; e.g. lrkit.batch_size"
+                                "(32, 1536, 6_000_000, multiple_of=16)")
+        return p
+    if isinstance(p, bool) or not isinstance(p, int) or p < 1:
+        raise ScheduleError(f"{_WHO}: with clock={clock!r}, per_update must be a whole number "
+                            f">= 1 or an lrkit schedule of the {clock} consumed (a batch-size "
+                            f"ramp), got {_saved.shown(p)}")
+    return p
+
+
+class _Consumed:
+    """The count consumed before update ``k``: ``count(k + 1) = count(k) + per_update at
+    count(k)``, in segments of a constant amount (``starts``: the update, the count there
+    and the amount), found once in Python; an int ``n`` is one segment, ``n * k``."""
+
+    _MAX_UPDATES = 10_000_000
+
+    def __init__(self, p: int | Schedule) -> None:
+        if isinstance(p, int):
+            self.starts = [(0, 0, p)]
+            return
+        k = c = 0
+        starts: list[tuple[int, int, int]] = []
+        while True:
+            n = p(c)
+            if not (n >= 1 and n.is_integer()):
+                raise ScheduleError(f"{_WHO}: per_update gives {n!r} at a count of {c}; it "
+                                    "must give whole numbers >= 1")
+            if not starts or int(n) != starts[-1][2]:
+                starts.append((k, c, int(n)))
+            if c >= p.duration:  # type: ignore[operator]
+                break  # from here on the amount is the held last value
+            if k >= self._MAX_UPDATES:
+                raise ScheduleError(f"{_WHO}: per_update still changes after "
+                                    f"{self._MAX_UPDATES:,} updates ({p!r}); give a ramp that "
+                                    "ends sooner, or a fixed per_update")
+            k, c = k + 1, c + int(n)
+        self.starts = starts
+
+    def __call__(self, k: int) -> int:
+        i = bisect.bisect_right(self.starts, (k, math.inf)) - 1
+        k0, c0, n = self.starts[i]
+        return c0 + n * (k - k0)
+
+    def traced(self, k: Any) -> Any:
+        """The same on a traced update count (int64 where the backend has it, else float32,
+        exact up to 2**24)."""
+        ops = keras.ops
+        wide = ops.cast(k, "int64")
+        dtype = "int64" if keras.backend.standardize_dtype(wide.dtype) == "int64" else "float32"
+        k = ops.cast(k, dtype)
+        if len(self.starts) == 1:
+            return k * self.starts[0][2]
+        k0, c0, n = (ops.convert_to_tensor(np.array(col), dtype) for col in zip(*self.starts))
+        i = ops.sum(ops.cast(k >= k0[1:], "int32"))  # the segment: starts at or before k
+        return ops.take(c0, i) + ops.take(n, i) * (k - ops.take(k0, i))
 
 
 def per_epoch(schedule: Schedule | Mapping[str, Any] | str) -> Any:
