@@ -461,3 +461,71 @@ def test_the_consumed_clock_says_what_is_wrong(kwargs, message):
     with pytest.raises(ScheduleError) as info:
         LearningRateSchedule(PLAN, **kwargs)
     assert str(info.value) == message
+
+
+def _reference_run(make_opt, plans, steps):
+    """The same training, eager, setting each hyperparameter to plan(k) before update k."""
+    import jax
+
+    keras.utils.set_random_seed(0)
+    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    opt = make_opt()
+    opt.build(m.trainable_variables)
+    x, y = data(8)
+
+    def loss(w):
+        kernel, bias = w
+        return keras.ops.mean((x @ kernel + bias - y) ** 2)
+
+    for k in range(steps):
+        grads = jax.grad(loss)([v.value for v in m.trainable_variables])
+        for name, s in plans.items():
+            setattr(opt, name, float(s(k)))
+        opt.apply(grads, m.trainable_variables)
+    return [np.asarray(v) for v in m.trainable_variables]
+
+
+@pytest.mark.parametrize("make_opt, plans", [
+    (lambda: keras.optimizers.Adam(0.05), {"beta_1": lrkit.linear(0.5, 0.95, 6)}),
+    (lambda: keras.optimizers.AdamW(0.05, weight_decay=0.1),
+     {"beta_1": lrkit.cosine(0.9, 0.6, 8), "weight_decay": lrkit.linear(0.1, 0.0, 5)}),
+    (lambda: keras.optimizers.Lion(0.01), {"beta_2": lrkit.linear(0.99, 0.9, 4)}),
+])
+def test_scheduled_hyperparameters_in_fit_match_an_eager_run_that_sets_them(make_opt, plans):
+    steps = 10
+    want = _reference_run(make_opt, plans, steps)
+    keras.utils.set_random_seed(0)
+    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    m.compile(optimizer=lrkit.keras.schedule_hyperparameters(make_opt(), **plans), loss="mse")
+    m.fit(*data(8), batch_size=8, epochs=steps, verbose=0)
+    for got, ref in zip(m.trainable_variables, want):
+        np.testing.assert_allclose(np.asarray(got), ref, rtol=2e-6, atol=1e-7)
+    config = m.optimizer.get_config()  # Keras' config keeps the numbers it was built with
+    assert all(isinstance(config[name], float) for name in plans)
+
+
+def test_the_reference_run_depends_on_the_scheduled_hyperparameter():
+    plans = {"beta_1": lrkit.linear(0.5, 0.95, 6)}
+    changed = _reference_run(lambda: keras.optimizers.Adam(0.05), plans, 10)
+    same = _reference_run(lambda: keras.optimizers.Adam(0.05), {}, 10)
+    assert not np.allclose(changed[0], same[0])  # the reference run does depend on beta_1
+
+
+@pytest.mark.parametrize("opt, kwargs, message", [
+    (keras.optimizers.SGD(0.1, momentum=0.9), {"momentum": lrkit.constant(0.9)},
+     "lrkit.keras.schedule_hyperparameters: SGD compares 'momentum' in Python (if momentum != "
+     "0), so it cannot be scheduled by update; use Adam's or AdamW's beta_1, or lrkit.torch / "
+     "lrkit.optax"),
+    (keras.optimizers.Adam(0.1), {"learning_rate": lrkit.constant(0.1)},
+     "lrkit.keras.schedule_hyperparameters: the learning rate is scheduled by passing "
+     "learning_rate=lrkit.keras.LearningRateSchedule(schedule) to the optimizer"),
+    (keras.optimizers.Adam(0.1), {"beta_3": lrkit.constant(0.9)},
+     "lrkit.keras.schedule_hyperparameters: Adam has no numeric hyperparameter 'beta_3' (it "
+     "holds None)"),
+    (keras.optimizers.Adam(0.1), {"beta_1": 0.9}, "lrkit.keras.schedule_hyperparameters: "
+     "beta_1= must be an lrkit schedule, got float"),
+])
+def test_schedule_hyperparameters_refuses_with_the_reason(opt, kwargs, message):
+    with pytest.raises(ScheduleError) as info:
+        lrkit.keras.schedule_hyperparameters(opt, **kwargs)
+    assert str(info.value) == message

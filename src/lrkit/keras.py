@@ -23,7 +23,7 @@ from .config import from_config
 from .errors import ConfigError, ScheduleError
 
 __all__ = ["LRLogger", "LearningRateSchedule", "Plateau", "change_plan", "per_epoch",
-           "range_test"]
+           "range_test", "schedule_hyperparameters"]
 
 _WHO = "lrkit.keras.LearningRateSchedule"
 _CLOCKS = ("updates", "samples", "tokens")
@@ -405,6 +405,67 @@ class Plateau(keras.callbacks.Callback):  # type: ignore[misc]
         self.lr.plateau_state = _plateau.plain(self._schedule, state)
         for name, value in {**state._asdict(), "has_best": 1}.items():
             self._vars[name].assign(value)
+
+
+# Hyperparameters Keras' optimizers compare in Python (``if self.momentum != 0``): a traced
+# value cannot stand there.
+_COMPARED = ("momentum", "nesterov", "amsgrad")
+
+
+def schedule_hyperparameters(optimizer: Any, **schedules: Schedule) -> Any:
+    """Schedule other hyperparameters of a Keras optimizer by update: ``beta_1`` (Adam's,
+    AdamW's, Lion's momentum), ``beta_2``, ``weight_decay``, ``epsilon``, any numeric one its
+    update reads through ``keras.ops``. Returns the optimizer.
+
+    Each update reads ``schedule(k)`` at the update count ``k`` (``iterations`` divided by
+    ``gradient_accumulation_steps``, as ``LearningRateSchedule`` counts), traced inside the
+    train step like the LR, so a jitted step is traced once. Keras' own config still holds the
+    numbers it was built with: after ``load_model`` call this again. SGD's and RMSprop's
+    ``momentum`` is refused: those optimizers compare it in Python (``if momentum != 0``).
+
+    >>> opt = schedule_hyperparameters(keras.optimizers.AdamW(lr), beta_1=lrkit.linear(
+    ...     0.85, 0.95, 1000))  # doctest: +SKIP
+    """
+    who = "lrkit.keras.schedule_hyperparameters"
+    plans: dict[str, Schedule] = {}
+    for name, s in schedules.items():
+        if name in ("learning_rate", "lr"):
+            raise ScheduleError(f"{who}: the learning rate is scheduled by passing "
+                                "learning_rate=lrkit.keras.LearningRateSchedule(schedule) to the "
+                                "optimizer")
+        current = getattr(optimizer, name, None)
+        if name in _COMPARED:
+            raise ScheduleError(f"{who}: {type(optimizer).__name__} compares {name!r} in Python "
+                                "(if momentum != 0), so it cannot be scheduled by update; use "
+                                "Adam's or AdamW's beta_1, or lrkit.torch / lrkit.optax")
+        if isinstance(current, bool) or not isinstance(current, (int, float)):
+            raise ScheduleError(f"{who}: {type(optimizer).__name__} has no numeric "
+                                f"hyperparameter {name!r} (it holds {_saved.shown(current)})")
+        if not isinstance(s, Schedule):
+            raise ScheduleError(f"{who}: {name}= must be an lrkit schedule, got "
+                                f"{type(s).__name__}")
+        s._require_bound()
+        if isinstance(s, plateau):
+            raise ScheduleError(f"{who}: {name}= cannot be a plateau schedule (its metric "
+                                "drives the learning rate only)")
+        plans[name] = s
+    apply = optimizer.apply  # (a second call wraps the first: both sets apply)
+    acc = optimizer.gradient_accumulation_steps or 1
+
+    def scheduled_apply(grads: Any, trainable_variables: Any = None) -> Any:
+        ops = keras.ops
+        k = optimizer.iterations if acc == 1 else ops.floor_divide(optimizer.iterations, acc)
+        numbers = {name: getattr(optimizer, name) for name in plans}
+        try:
+            for name, s in plans.items():
+                setattr(optimizer, name, ops.cast(s.evaluate(k, ops), "float32"))
+            return apply(grads, trainable_variables)
+        finally:  # the optimizer's config keeps its numbers
+            for name, v in numbers.items():
+                setattr(optimizer, name, v)
+
+    optimizer.apply = scheduled_apply
+    return optimizer
 
 
 def range_test(model: Any, dataset: Any, *, start_lr: float = 1e-7, end_lr: float = 10.0,
