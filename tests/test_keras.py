@@ -448,9 +448,8 @@ def test_a_fixed_amount_per_update_under_accumulation():
      "Schedule: with clock='tokens' the schedule's steps are tokens; leave tokens_per_step out"),
     (dict(per_update=8), "lrkit.keras.LearningRateSchedule: per_update is for clock='samples' "
      "or 'tokens'; this schedule counts updates"),
-    (dict(clock="samples"), "lrkit.keras.LearningRateSchedule: with clock='samples', per_update "
-     "must be a whole number >= 1 or an lrkit schedule of the samples consumed (a batch-size "
-     "ramp), got None"),
+    (dict(clock="samples"), "lrkit.keras.LearningRateSchedule: per_update must be a whole number "
+     ">= 1 or an lrkit schedule of the samples consumed (a batch-size ramp), got None"),
     (dict(clock="samples", per_update=lrkit.constant(8.0)), "lrkit.keras.LearningRateSchedule: "
      "per_update must end (hold its last value) to give the count at any update, got "
      "constant(8.0); e.g. lrkit.batch_size(32, 1536, 6_000_000, multiple_of=16)"),

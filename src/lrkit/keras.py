@@ -7,15 +7,13 @@ What does not live here: the schedules (``lrkit``), the monitor (``lrkit.monitor
 
 from __future__ import annotations
 
-import bisect
-import math
 from collections.abc import Mapping
 from typing import Any
 
 import keras
 import numpy as np
 
-from . import _plateau, _saved
+from . import _consumed, _plateau, _saved
 from ._combine import plateau, resumed
 from ._schedule import Schedule
 from ._xp import SCALAR, namespace_for
@@ -69,7 +67,7 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
                 else (samples_per_step, 1)
         self.clock = clock
         self.per_update = _per_update(per_update, clock)
-        self._consumed = None if clock == "updates" else _Consumed(self.per_update)
+        self._consumed = None if clock == "updates" else _Consumed(self.per_update, _WHO)
         if isinstance(schedule, (Mapping, str)):
             schedule = from_config(schedule)
         if not isinstance(schedule, Schedule):
@@ -147,58 +145,14 @@ def _per_update(p: Any, clock: str) -> Any:
             raise ScheduleError(f"{_WHO}: per_update is for clock='samples' or 'tokens'; "
                                 "this schedule counts updates")
         return None
-    if isinstance(p, Mapping):
-        p = from_config(p)
-    if isinstance(p, Schedule):
-        p._require_bound()
-        if p.duration is None or isinstance(p, plateau):
-            raise ScheduleError(f"{_WHO}: per_update must end (hold its last value) to give "
-                                f"the count at any update, got {p!r}; e.g. lrkit.batch_size"
-                                "(32, 1536, 6_000_000, multiple_of=16)")
-        return p
-    if isinstance(p, bool) or not isinstance(p, int) or p < 1:
-        raise ScheduleError(f"{_WHO}: with clock={clock!r}, per_update must be a whole number "
-                            f">= 1 or an lrkit schedule of the {clock} consumed (a batch-size "
-                            f"ramp), got {_saved.shown(p)}")
-    return p
+    return _consumed.per_update(from_config(p) if isinstance(p, Mapping) else p, _WHO, clock)
 
 
-class _Consumed:
-    """The count consumed before update ``k``: ``count(k + 1) = count(k) + per_update at
-    count(k)``, in segments of a constant amount (``starts``: the update, the count there
-    and the amount), found once in Python; an int ``n`` is one segment, ``n * k``."""
-
-    _MAX_UPDATES = 10_000_000
-
-    def __init__(self, p: int | Schedule) -> None:
-        if isinstance(p, int):
-            self.starts = [(0, 0, p)]
-            return
-        k = c = 0
-        starts: list[tuple[int, int, int]] = []
-        while True:
-            n = p(c)
-            if not (n >= 1 and n.is_integer()):
-                raise ScheduleError(f"{_WHO}: per_update gives {n!r} at a count of {c}; it "
-                                    "must give whole numbers >= 1")
-            if not starts or int(n) != starts[-1][2]:
-                starts.append((k, c, int(n)))
-            if c >= p.duration:  # type: ignore[operator]
-                break  # from here on the amount is the held last value
-            if k >= self._MAX_UPDATES:
-                raise ScheduleError(f"{_WHO}: per_update still changes after "
-                                    f"{self._MAX_UPDATES:,} updates ({p!r}); give a ramp that "
-                                    "ends sooner, or a fixed per_update")
-            k, c = k + 1, c + int(n)
-        self.starts = starts
-
-    def __call__(self, k: int) -> int:
-        i = bisect.bisect_right(self.starts, (k, math.inf)) - 1
-        k0, c0, n = self.starts[i]
-        return c0 + n * (k - k0)
+class _Consumed(_consumed.Consumed):
+    """The count consumed before update ``k``, in Python and traced."""
 
     def traced(self, k: Any) -> Any:
-        """The same on a traced update count (int64 where the backend has it, else float32,
+        """The count at a traced update count (int64 where the backend has it, else float32,
         exact up to 2**24)."""
         ops = keras.ops
         wide = ops.cast(k, "int64")
