@@ -95,3 +95,107 @@ def test_batch_size_refuses_what_megatron_asserts():
         lrkit.batch_size(32, 72, 1000, multiple_of=16)
     with pytest.raises(lrkit.ScheduleError, match=r"batch_size: 'end' must be >= start"):
         lrkit.batch_size(64, 32, 1000)
+
+
+# --- the batch sampler and per_update ----------------------------------------------------------
+
+from lrkit.torch import RampBatchSampler  # noqa: E402
+
+
+def test_the_sampler_feeds_megatrons_global_batch_sizes():
+    # Megatron's own calculator, told the samples consumed after each update, gives the next
+    # global batch; the sampler's batches are those, and the scheduler's count is the sum
+    calc = pytest.importorskip("megatron.core.num_microbatches_calculator")
+    theirs = calc.RampupBatchsizeNumMicroBatchesCalculator(96, 1, 1, False, 0, 16, 16, 1000)
+    ramp = lrkit.batch_size(16, 96, 1000, multiple_of=16)
+    sampler = RampBatchSampler(torch.utils.data.SequentialSampler(range(3000)), ramp)
+    sizes, consumed, want = [], 0, []
+    for batch in sampler:
+        theirs.update(consumed, False)
+        want.append(theirs.get_current_global_batch_size())
+        sizes.append(len(batch))
+        consumed += len(batch)
+    assert sizes[:-1] == want[:-1] and len(set(sizes[:-1])) == 6  # the last one is partial
+    assert sum(sizes) == 3000 and sampler.consumed == 3000
+    assert len(RampBatchSampler(range(3000), ramp)) == len(sizes)  # (the next pass's count)
+    assert [i for b in RampBatchSampler(range(3000), ramp) for i in b] == list(range(3000))
+
+
+def test_ranks_and_micro_batches_split_the_global_batch():
+    ramp = lrkit.batch_size(8, 32, 200, multiple_of=8)
+    ranks = [RampBatchSampler(torch.utils.data.DistributedSampler(
+        range(400), num_replicas=2, rank=r, shuffle=False), ramp, accumulate=2, world_size=2)
+        for r in (0, 1)]
+    batches = [list(s) for s in ranks]
+    assert [len(b) for b in batches[0]] == [len(b) for b in batches[1]]
+    assert not {i for b in batches[0] for i in b} & {i for b in batches[1] for i in b}
+    one = RampBatchSampler(range(400), ramp)  # the same global batches on one process
+    assert [len(b) for b in one] == [4 * len(b) for b in batches[0][::2]]
+    assert ranks[0].consumed == ranks[1].consumed == 400
+
+
+def test_a_sequence_length_warmup_comes_with_each_index():
+    length = lrkit.batch_size(16, 64, 40, multiple_of=16)
+    batches = list(RampBatchSampler(range(60), 8, length=length))
+    assert batches[0] == [(i, 16) for i in range(8)]
+    assert [b[0][1] for b in batches] == [16, 16, 32, 32, 48, 64, 64, 64]
+
+
+def test_drop_last_and_resuming_from_a_count():
+    assert [len(b) for b in RampBatchSampler(range(20), 8, drop_last=True)] == [8, 8]
+    assert len(RampBatchSampler(range(20), 8, drop_last=True)) == 2
+    ramp = lrkit.batch_size(2, 6, 12, multiple_of=2)
+    assert [len(b) for b in RampBatchSampler(range(20), ramp, consumed=12)] == [6, 6, 6, 2]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(batch_size=0), "lrkit.torch.RampBatchSampler: batch_size must be a whole number >= 1 "
+     "or an lrkit schedule of the samples consumed (a batch-size ramp), got 0"),
+    (dict(batch_size=6, accumulate=4), "lrkit.torch.RampBatchSampler: the global batch 6 (at 0 "
+     "samples) must split evenly into accumulate * world_size = 4 parts; give a ramp in "
+     "multiples of it (multiple_of=)"),
+    (dict(batch_size=4, world_size=True), "lrkit.torch.RampBatchSampler: 'world_size' must be a "
+     "whole number >= 1, got True"),
+    (dict(batch_size=lrkit.linear(2.0, 4.0, 8)), "lrkit.torch.RampBatchSampler: batch_size "
+     "gives 2.5 at a count of 2; it must give whole numbers >= 1"),
+    (dict(batch_size=4, consumed=-1), "lrkit.torch.RampBatchSampler: consumed: must be an int "
+     ">= 0, got -1"),
+])
+def test_the_sampler_says_what_is_wrong(kwargs, message):
+    with pytest.raises(lrkit.ScheduleError) as info:
+        list(RampBatchSampler(range(10), **kwargs))
+    assert str(info.value) == message
+
+
+def test_per_update_counts_through_the_optimizer_and_resumes():
+    s = lrkit.warmup(lrkit.cosine(0.1, 0.0, "9000 samples"), "600 samples")
+    ramp = lrkit.batch_size(8, 64, 3000, multiple_of=8)
+    opt = opt_of()
+    sched = LRScheduler(opt, s, clock="samples", per_update=ramp)
+    applied, consumed = [], 0
+    for _ in range(70):  # as Lightning and the HF Trainer run it: step() with no samples
+        applied.append((consumed, opt.param_groups[0]["lr"]))
+        opt.step()
+        sched.step()
+        consumed += int(ramp(consumed))
+    assert sched.consumed == consumed and sched.count == 70
+    opt2 = opt_of()
+    resumed = LRScheduler(opt2, s, clock="samples", per_update=ramp)
+    resumed.load_state_dict(sched.state_dict())
+    for _ in range(100):
+        applied.append((consumed, opt2.param_groups[0]["lr"]))
+        opt2.step()
+        consumed += int(ramp(consumed))
+    bound = s.bind(samples_per_step=1)
+    assert [v for _, v in applied] == [bound(c) for c, _ in applied]
+    with pytest.raises(lrkit.ScheduleError, match=r"with per_update the scheduler works out "
+                       r"the samples each update consumed; call step\(\) without samples="):
+        resumed.step(samples=8)
+    other = LRScheduler(opt_of(), s, clock="samples", per_update=16)
+    with pytest.raises(lrkit.ConfigError, match=r"state_dict\['consumed'\]: is \d+, but "
+                       r"per_update gives 1120 after 70 updates; resume with the checkpoint's "
+                       r"per_update"):
+        other.load_state_dict(sched.state_dict())
+    with pytest.raises(lrkit.ScheduleError, match="per_update is for clock='samples' or "
+                       "'tokens', this scheduler's clock is 'optimizer'"):
+        LRScheduler(opt_of(), s.bind(samples_per_step=1), per_update=8)

@@ -141,6 +141,85 @@ def test_hugging_face_trainer_logs_the_update_it_describes(tmp_path):
     assert logged and all(v == PLAN[g - 1] for g, v in logged.items())
 
 
+# --- a batch-size ramp, in Lightning and the HF Trainer ----------------------------------------
+
+RAMP = lrkit.batch_size(2, 8, 60, multiple_of=2)  # samples, as Megatron's
+IN_SAMPLES = lrkit.warmup(lrkit.cosine(0.1, 0.0, "400 samples"), "30 samples")
+
+
+def _ramp_expected(updates):
+    """(batch size, LR) of each update: the ramp at the samples consumed so far, the plan at
+    them, counted here by hand."""
+    out, c = [], 0
+    bound = IN_SAMPLES.bind(samples_per_step=1)
+    for _ in range(updates):
+        out.append((int(RAMP(c)), bound(c)))
+        c += int(RAMP(c))
+    return out
+
+
+def test_lightning_with_a_batch_size_ramp(tmp_path):
+    L = pytest.importorskip("lightning")
+    seen, sizes = [], []
+
+    class Ramped(L.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.net = torch.nn.Linear(4, 1)
+
+        def training_step(self, batch, _):
+            x, y = batch
+            sizes.append(len(x))
+            return torch.nn.functional.mse_loss(self.net(x), y)
+
+        def configure_optimizers(self):
+            opt = torch.optim.SGD(self.parameters(), lr=0.1)
+            opt.register_step_pre_hook(
+                lambda o, a, k: seen.append(float(o.param_groups[0]["lr"])))
+            sched = LRScheduler(opt, IN_SAMPLES, clock="samples", per_update=RAMP)
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+        def train_dataloader(self):
+            x, y = data(n=400)
+            ds = torch.utils.data.TensorDataset(x, y)
+            return torch.utils.data.DataLoader(ds, batch_sampler=lrkit.torch.RampBatchSampler(
+                torch.utils.data.SequentialSampler(ds), RAMP))
+
+    L.Trainer(max_steps=40, accelerator="cpu", logger=False, enable_checkpointing=False,
+              enable_progress_bar=False, enable_model_summary=False,
+              use_distributed_sampler=False).fit(Ramped())
+    assert list(zip(sizes, seen)) == _ramp_expected(40)
+
+
+def test_hugging_face_trainer_with_a_batch_size_ramp(tmp_path):
+    transformers = pytest.importorskip("transformers")
+    x, y = data(n=400)
+    ds = [{"x": a, "labels": b} for a, b in zip(x, y)]
+    sizes = []
+
+    class Model(_HFModel):
+        def forward(self, x, labels=None):
+            sizes.append(len(x))
+            return super().forward(x, labels)
+
+    class RampTrainer(transformers.Trainer):
+        def get_train_dataloader(self):
+            return torch.utils.data.DataLoader(
+                ds, collate_fn=transformers.default_data_collator,
+                batch_sampler=lrkit.torch.RampBatchSampler(
+                    torch.utils.data.SequentialSampler(ds), RAMP))
+
+    model = Model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = LRScheduler(opt, IN_SAMPLES, clock="samples", per_update=RAMP)
+    seen = probe(opt)
+    args = transformers.TrainingArguments(
+        output_dir=str(tmp_path), max_steps=40, report_to=[], use_cpu=True, save_strategy="no",
+        disable_tqdm=True, logging_steps=1)
+    RampTrainer(model=model, args=args, train_dataset=ds, optimizers=(opt, sched)).train()
+    assert list(zip(sizes, seen)) == _ramp_expected(40)
+
+
 # --- Accelerate ---------------------------------------------------------------------------------
 
 def test_accelerate_with_gradient_accumulation():

@@ -21,33 +21,33 @@ from .errors import ScheduleError
 MAX_UPDATES = 10_000_000  # a ramp still changing after this many updates is refused
 
 
-def per_update(p: Any, who: str, unit: str) -> int | Schedule:
-    """``p`` checked: a whole number >= 1, or a finite lrkit schedule (or its config) of the
-    count of ``unit`` consumed so far."""
+def per_update(p: Any, who: str, unit: str, name: str = "per_update") -> int | Schedule:
+    """``p`` (the argument ``name``) checked: a whole number >= 1, or a finite lrkit schedule
+    (or its config) of the count of ``unit`` consumed so far."""
     if isinstance(p, dict):
         p = from_config(p)
     if isinstance(p, Schedule):
         p._require_bound()
         if p.duration is None or isinstance(p, plateau):
-            raise ScheduleError(f"{who}: per_update must end (hold its last value) to give "
-                                f"the count at any update, got {p!r}; e.g. lrkit.batch_size"
+            raise ScheduleError(f"{who}: {name} must end (hold its last value) to give the "
+                                f"count at any update, got {p!r}; e.g. lrkit.batch_size"
                                 "(32, 1536, 6_000_000, multiple_of=16)")
         return p
     if isinstance(p, bool) or not isinstance(p, int) or p < 1:
-        raise ScheduleError(f"{who}: per_update must be a whole number >= 1 or an lrkit "
+        raise ScheduleError(f"{who}: {name} must be a whole number >= 1 or an lrkit "
                             f"schedule of the {unit} consumed (a batch-size ramp), got "
                             f"{_saved.shown(p)}")
     return p
 
 
-def amount(p: int | Schedule, count: int, who: str) -> int:
-    """What one update consumes when ``count`` has been consumed."""
+def amount(p: int | Schedule, count: int, who: str, name: str = "per_update") -> int:
+    """What one update consumes (``name``'s value) when ``count`` has been consumed."""
     if isinstance(p, int):
         return p
     n = p(count)
     if not (n >= 1 and n.is_integer()):
-        raise ScheduleError(f"{who}: per_update gives {n!r} at a count of {count}; it must "
-                            "give whole numbers >= 1")
+        raise ScheduleError(f"{who}: {name} gives {n!r} at a count of {count}; it must give "
+                            "whole numbers >= 1")
     return int(n)
 
 

@@ -20,13 +20,13 @@ from typing import Any
 import torch
 from torch.optim.lr_scheduler import LRScheduler as _TorchLRScheduler
 
-from . import _plateau, _saved
+from . import _consumed, _plateau, _saved
 from ._combine import plateau, resumed
 from ._groups import param_groups
 from ._schedule import Schedule
 from .errors import ConfigError, ScheduleError
 
-__all__ = ["LRScheduler", "ema_avg_fn", "param_groups"]
+__all__ = ["LRScheduler", "RampBatchSampler", "ema_avg_fn", "param_groups"]
 
 STATE_VERSION = 1
 _CLOCKS = ("optimizer", "manual", "samples", "tokens")
@@ -53,6 +53,12 @@ class LRScheduler(_TorchLRScheduler):
         in samples or tokens follows what the run really consumed when the batch size
         changes. Its lengths are then in samples (tokens): ``"2.5M samples"`` binds as is,
         ``steps_per_epoch`` is the samples (tokens) of an epoch.
+      per_update: with ``clock="samples"`` (``"tokens"``), what one update consumes when it
+        follows from the count so far: an int, or an lrkit schedule of the count consumed
+        (``lrkit.batch_size(...)``, a batch-size ramp as Megatron's, which
+        ``lrkit.torch.RampBatchSampler`` feeds). The scheduler then counts updates through
+        the optimizer's hooks and works the count out itself, so ``step()`` takes no
+        ``samples=`` (Lightning and Hugging Face's Trainer call it without).
       on_change: when a checkpoint's schedule differs from this one: ``"error"``, ``"use_new"``
         (evaluate the new schedule at the saved counter), ``"rescale"`` (continue the new
         schedule from the saved fraction of the run) or ``"branch"`` (keep the history: the
@@ -73,7 +79,8 @@ class LRScheduler(_TorchLRScheduler):
                  on_change: str = "error", strict: bool = False,
                  steps_per_epoch: float | None = None, total_steps: int | None = None,
                  samples_per_step: float | None = None,
-                 tokens_per_step: float | None = None) -> None:
+                 tokens_per_step: float | None = None,
+                 per_update: int | Schedule | None = None) -> None:
         # Everything is checked before anything is written to the optimizer.
         if not isinstance(optimizer, torch.optim.Optimizer):
             raise ScheduleError(
@@ -83,6 +90,11 @@ class LRScheduler(_TorchLRScheduler):
             if v not in ok:
                 raise ScheduleError(f"{_WHO}: {name!r} must be one of "
                                     f"{', '.join(map(repr, ok))}, got {v!r}")
+        if per_update is not None and clock not in ("samples", "tokens"):
+            raise ScheduleError(f"{_WHO}: per_update is for clock='samples' or 'tokens', this "
+                                f"scheduler's clock is {clock!r}")
+        derived = None if per_update is None else _consumed.Consumed(
+            _consumed.per_update(per_update, _WHO, clock), _WHO)
         key, index = _parse_key(hyperparam)
         groups = optimizer.param_groups
         plan = _assign(schedule, groups)
@@ -113,6 +125,7 @@ class LRScheduler(_TorchLRScheduler):
         self.consumed = 0
         self._previous = 0  # the position the latest update used
         self._by_updates = clock in ("optimizer", "manual")
+        self._derived = derived  # the count before each update, from per_update
         self.plateau_states = {i: s.init() for i, s in plan.items() if isinstance(s, plateau)}
         self._written: dict[int, float] = {}  # what lrkit last wrote, to notice other writers
         self._shared = self._fast_path()
@@ -125,7 +138,8 @@ class LRScheduler(_TorchLRScheduler):
         # Under torch.compile the update runs eagerly (a graph break) instead of being traced,
         # which would install a guard on the counter and recompile at every update.
         self._eager_advance = torch.compiler.disable(self._advance)  # type: ignore[no-untyped-call]
-        if clock == "optimizer":  # the hook is the bound method (lrkit.monitor finds self here)
+        if clock == "optimizer" or derived is not None:  # the hook is the bound method
+            # (lrkit.monitor finds self here)
             self._hooks = [optimizer.register_step_post_hook(self._advance)]
         else:  # (and here, for the clocks that take no hook)
             optimizer.__dict__["_lrkit_scheduler"] = self
@@ -235,6 +249,8 @@ class LRScheduler(_TorchLRScheduler):
             return
         for i, want in written.items():
             self._check_owner(i, want)
+        if self._derived is not None:
+            self._previous, self.consumed = self.consumed, self._derived(count)
         self._write()
 
     def _fast_path(self) -> Any:
@@ -269,8 +285,9 @@ class LRScheduler(_TorchLRScheduler):
         With the default ``clock="optimizer"`` the counter follows the applied updates, so
         calling ``step()`` before, after or instead of ``optimizer.step()`` changes nothing.
         """
+        counted = self._by_updates or self._derived is not None  # (no samples= needed)
         if metrics is None and epoch is None and samples is None and tokens is None and \
-                self._by_updates:  # the common case first: it runs at every update
+                counted:  # the common case first: it runs at every update
             self._step_count += 1
             if self.clock == "manual":
                 self._advance()
@@ -278,7 +295,7 @@ class LRScheduler(_TorchLRScheduler):
         if epoch is not None:
             raise ScheduleError(f"{_WHO}: step(epoch=...) is not supported: lrkit counts "
                                 "updates itself; use load_state_dict to resume")
-        n = None if samples is None and tokens is None and self._by_updates \
+        n = None if samples is None and tokens is None and counted \
             else self._amount(samples, tokens)  # (checked before anything changes)
         self._step_count += 1
         if metrics is not None:
@@ -298,6 +315,10 @@ class LRScheduler(_TorchLRScheduler):
             if v is not None and self.clock != name:
                 raise ScheduleError(f"{_WHO}: step({name}=...) needs clock={name!r}, this "
                                     f"scheduler's clock is {self.clock!r}")
+            if v is not None and self._derived is not None:
+                raise ScheduleError(f"{_WHO}: with per_update the scheduler works out the "
+                                    f"{name} each update consumed; call step() without "
+                                    f"{name}=")
         n = amount[self.clock]
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise ScheduleError(f"{_WHO}: clock={self.clock!r} advances by the {self.clock} "
@@ -357,7 +378,15 @@ class LRScheduler(_TorchLRScheduler):
             self._on_change(saved, changed, consumed)
         elif changed:
             count = self._on_change(saved, changed, count)
-        self.count, self.consumed, self._previous = count, consumed, consumed
+        previous = consumed
+        if self._derived is not None:
+            want = self._derived(count)
+            if "consumed" in state_dict and consumed != want:
+                raise ConfigError(f"{_WHO}: state_dict['consumed']", f"is {consumed}, but "
+                                  f"per_update gives {want} after {count} updates; resume "
+                                  "with the checkpoint's per_update")
+            consumed, previous = want, self._derived(max(count - 1, 0))
+        self.count, self.consumed, self._previous = count, consumed, previous
         self.base_values = bases
         self.base_lrs = list(self.base_values)
         for i, st in plateaus.items():
@@ -569,6 +598,81 @@ def _store(group: dict[str, Any], key: str, index: int | None, value: float) -> 
         old[index].fill_(value)
     else:
         group[key] = type(old)(value if j == index else v for j, v in enumerate(old))
+
+
+class RampBatchSampler(torch.utils.data.Sampler[list[Any]]):
+    """Batches whose size follows a batch-size ramp (GPT-3, Megatron's
+    ``--rampup-batch-size``): give it to a ``DataLoader`` as ``batch_sampler=``.
+
+    Args:
+      sampler: the indices to batch, iterated once per pass: a ``RandomSampler``, a
+        ``SequentialSampler``, or on each rank of a distributed run its ``DistributedSampler``.
+      batch_size: the global batch of one update: an int, or an lrkit schedule of the samples
+        consumed so far (``lrkit.batch_size(32, 1536, 6_000_000, multiple_of=16)``).
+      accumulate: micro-batches per update; the global batch is split among them.
+      world_size: processes sharing each update; the global batch is split among them too,
+        so each rank's batches have ``batch_size / (accumulate * world_size)`` indices.
+      drop_last: drop a pass's last micro-batch when it is smaller than planned.
+      consumed: the samples consumed before the first batch (on resume, the scheduler's
+        ``consumed``; the sampler's own runs ahead of training by the loader's prefetch).
+      length: a sequence-length warmup: an int or an lrkit schedule of the samples consumed;
+        each index then comes as ``(index, length)``, for the dataset to cut its sample to.
+
+    ``lrkit.torch.LRScheduler(opt, plan, clock="samples", per_update=batch_size)`` evaluates a
+    schedule in samples at what these batches consumed before each update.
+    """
+
+    def __init__(self, sampler: Any, batch_size: int | Schedule, *, accumulate: int = 1,
+                 world_size: int = 1, drop_last: bool = False, consumed: int = 0,
+                 length: int | Schedule | None = None) -> None:
+        who = "lrkit.torch.RampBatchSampler"
+        for name, v in (("accumulate", accumulate), ("world_size", world_size)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ScheduleError(f"{who}: {name!r} must be a whole number >= 1, got "
+                                    f"{_saved.shown(v)}")
+        self.sampler, self.drop_last = sampler, bool(drop_last)
+        self.batch_size = _consumed.per_update(batch_size, who, "samples", "batch_size")
+        self.length = None if length is None else _consumed.per_update(
+            length, who, "samples", "length")
+        self.accumulate, self.world_size = accumulate, world_size
+        self.consumed = _saved.whole(consumed, f"{who}: consumed")
+        self._who = who
+
+    def _split(self, count: int) -> int:
+        """Each micro-batch's size on this rank, for the update after ``count`` samples."""
+        g = _consumed.amount(self.batch_size, count, self._who, "batch_size")
+        parts = self.accumulate * self.world_size
+        if g % parts:
+            raise ScheduleError(f"{self._who}: the global batch {g} (at {count} samples) must "
+                                f"split evenly into accumulate * world_size = {parts} parts; "
+                                "give a ramp in multiples of it (multiple_of=)")
+        return g // parts
+
+    def __iter__(self) -> Any:
+        indices = iter(self.sampler)
+        while True:
+            size, done = self._split(self.consumed), 0
+            length = None if self.length is None else \
+                _consumed.amount(self.length, self.consumed, self._who, "length")
+            for _ in range(self.accumulate):
+                batch = [i for _, i in zip(range(size), indices)]
+                if not batch or len(batch) < size and self.drop_last:
+                    self.consumed += done * self.world_size
+                    return
+                done += len(batch)
+                yield batch if length is None else [(i, length) for i in batch]
+            self.consumed += done * self.world_size
+
+    def __len__(self) -> int:
+        left, count, batches = len(self.sampler), self.consumed, 0
+        while left > 0:
+            size = self._split(count)
+            for _ in range(self.accumulate):
+                if left <= 0 or left < size and self.drop_last:
+                    return batches
+                batches, left, count = batches + 1, left - size, count + min(
+                    size, left) * self.world_size
+        return batches
 
 
 def ema_avg_fn(decay: Schedule) -> Any:
