@@ -6,6 +6,9 @@ import random
 
 import numpy as np
 import pytest
+from fuzzing import budget
+from hypothesis import given
+from hypothesis import strategies as st
 
 import lrkit
 
@@ -199,3 +202,59 @@ def test_per_update_counts_through_the_optimizer_and_resumes():
     with pytest.raises(lrkit.ScheduleError, match="per_update is for clock='samples' or "
                        "'tokens', this scheduler's clock is 'optimizer'"):
         LRScheduler(opt_of(), s.bind(samples_per_step=1), per_update=8)
+
+
+_junk = (st.none() | st.booleans() | st.text(max_size=6) | st.floats(allow_nan=True)
+         | st.integers(-5, 10**6) | st.just(lrkit.constant(4.0))
+         | st.just(lrkit.linear(1.0, 9.0, 5)))
+_ramps = st.builds(lambda s, n, m, o: lrkit.batch_size(s * m, (s + n) * m, o, multiple_of=m),
+                   st.integers(1, 4), st.integers(0, 5), st.sampled_from([1, 2, 4]),
+                   st.integers(1, 200))
+
+
+@pytest.mark.fuzz
+@budget(200)
+@given(st.one_of(_ramps, st.integers(1, 16), _junk), st.one_of(st.integers(1, 4), _junk),
+       st.one_of(st.integers(1, 3), _junk), st.booleans(), st.one_of(st.integers(0, 300), _junk),
+       st.one_of(st.none(), _ramps, _junk), st.integers(0, 120))
+def test_the_sampler_refuses_or_batches_every_index(batch_size, accumulate, world_size,
+                                                    drop_last, consumed, length, n):
+    try:
+        sampler = RampBatchSampler(range(n), batch_size, accumulate=accumulate,
+                                   world_size=world_size, drop_last=drop_last,
+                                   consumed=consumed, length=length)
+        expected = len(sampler)
+        batches = list(sampler)
+    except lrkit.ScheduleError:  # ConfigError included
+        return
+    flat = [i if length is None else i[0] for b in batches for i in b]
+    assert len(batches) == expected and flat == list(range(len(flat)))
+    assert len(flat) == n or drop_last
+
+
+@pytest.mark.fuzz
+@budget(100)
+@given(st.one_of(_ramps, st.integers(1, 64), _junk), st.sampled_from(["samples", "tokens",
+                                                                      "optimizer"]))
+def test_per_update_refuses_or_counts(per_update, clock):
+    try:
+        sched = LRScheduler(opt_of(), lrkit.linear(0.1, 0.0, 500), clock=clock,
+                            per_update=per_update)
+    except lrkit.ScheduleError:
+        return
+    for _ in range(5):
+        sched.optimizer.step()
+    if per_update is None:  # the told clock: step(samples=n) advances it, not the optimizer
+        assert sched.consumed == 0 and sched.count == (5 if clock == "optimizer" else 0)
+        return
+    assert sched.count == 5 and sched.consumed == sum(
+        int(per_update(c)) if not isinstance(per_update, int) else per_update
+        for c in _counts(per_update, 5))
+
+
+def _counts(per_update, n):
+    c, out = 0, []
+    for _ in range(n):
+        out.append(c)
+        c += per_update if isinstance(per_update, int) else int(per_update(c))
+    return out
