@@ -14,7 +14,6 @@ a PyTorch scheduler.
 from __future__ import annotations
 
 import math
-import statistics
 import time
 
 import torch
