@@ -395,6 +395,32 @@ def test_on_change_branch_keeps_the_history_in_one_schedule(make_new):
     assert again.count == 160 and again.current() == plan(160)
 
 
+def test_timms_model_ema_driven_by_a_decay_schedule_agrees_with_averaged_model():
+    # two real EMAs, one decay schedule: timm's ModelEmaV3.apply_update_(model, decay(k))
+    # and torch's AveragedModel with lrkit.torch.ema_avg_fn(decay)
+    model_ema = pytest.importorskip("timm.utils.model_ema")
+    from torch.optim.swa_utils import AveragedModel
+
+    from lrkit.torch import ema_avg_fn
+
+    decay = lrkit.cosine(0.5, 1.0, 20)  # DINO's teacher momentum, rising to 1
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 2)
+    averaged = AveragedModel(model, multi_avg_fn=ema_avg_fn(decay))
+    averaged.update_parameters(model)  # AveragedModel starts from a copy at its first update
+    ema = model_ema.ModelEmaV3(model)  # timm's is a copy from the start
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for k in range(30):
+        model(torch.randn(4, 3)).pow(2).sum().backward()
+        opt.step()
+        opt.zero_grad()
+        averaged.update_parameters(model)  # the k-th average after the copy uses decay(k)
+        ema.apply_update_(model, decay(k))
+    for a, b in zip(averaged.module.parameters(), ema.module.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
+    assert not torch.allclose(ema.module.weight, model.weight)  # it did average
+
+
 def test_on_change_branch_refuses_a_plateau_with_the_reason():
     old = lrkit.plateau(lrkit.constant(0.1))
     sd = LRScheduler(model_and_opt()[1], old).state_dict()

@@ -285,16 +285,16 @@ class LRScheduler(_TorchLRScheduler):
         With the default ``clock="optimizer"`` the counter follows the applied updates, so
         calling ``step()`` before, after or instead of ``optimizer.step()`` changes nothing.
         """
-        counted = self._by_updates or self._derived is not None  # (no samples= needed)
-        if metrics is None and epoch is None and samples is None and tokens is None and \
-                counted:  # the common case first: it runs at every update
-            self._step_count += 1
+        if metrics is None and epoch is None and samples is None and tokens is None and (
+                self._by_updates or self._derived is not None):  # the common case first
+            self._step_count += 1  # (it runs at every update)
             if self.clock == "manual":
                 self._advance()
             return
         if epoch is not None:
             raise ScheduleError(f"{_WHO}: step(epoch=...) is not supported: lrkit counts "
                                 "updates itself; use load_state_dict to resume")
+        counted = self._by_updates or self._derived is not None  # (no samples= needed)
         n = None if samples is None and tokens is None and counted \
             else self._amount(samples, tokens)  # (checked before anything changes)
         self._step_count += 1
