@@ -147,6 +147,10 @@ def test_wsd_cycles_restart_at_each_peak_and_hold_the_end():
     (dict(decay_shape="sqrt"), "wsd_cycles: 'decay_shape' must be one of 'linear', 'cosine', "
      "'1-sqrt', 'exp', got 'sqrt'"),
     (dict(peak=-1.0), "wsd_cycles: 'peak' must be a finite number >= 0, got -1.0"),
+    (dict(decay=[20, 60]), "wsd_cycles: 'decay[1]' (60 steps) must fit in periods[1] (50 "
+     "steps); shorten the decay or lengthen the period"),
+    (dict(warmup=0, start=0.0), "wsd_cycles: 'start' is where the warmup starts, and 'warmup' "
+     "is 0, got 0.0; give a warmup, or leave start out"),
     (dict(peak=[1.0, float("nan")]), "wsd_cycles: 'peak[1]' must be a finite number >= 0, got "
      "nan"),
     (dict(decay=[5, "zz"]), "wsd_cycles: 'decay[1]' is not a time, got 'zz'; write steps "

@@ -124,14 +124,14 @@ def test_a_child_of_length_zero_does_not_lift_the_next_ones_hold():
     check(lrkit.sequence([lrkit.cosine(1.0, 0.1, 20), inner]), [0, 19, 20, 21, 22, 10**9])
 
 
-def test_the_first_call_compiles_and_every_call_after_runs_the_compiled_function():
+def test_s_k_is_the_compiled_function_from_construction_on():
     s = lrkit.warmup(lrkit.cosine(1.0, 0.0, 10), 3)
+    assert s.__call__ is s._call  # the slot holds it: no Python frame between s(k) and it
     with pytest.raises(lrkit.ScheduleError, match="the step must be >= 0, got -1"):
-        s(-1)  # a refused first call still compiles; the next one runs the compiled function
+        s(-1)
     assert s(4) == float(s._at(4, SCALAR))
-    assert s.__call__ is s._call  # the slot now holds it: no Python frame between s(k) and it
     chained = s >> lrkit.constant(0.5, over=5)  # built by sequence._extended, not __init__
-    assert chained(20) == 0.5
+    assert chained.__call__ is chained._call and chained(20) == 0.5
 
 
 def test_an_unbound_schedule_says_why_at_every_call():

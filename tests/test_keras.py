@@ -446,10 +446,14 @@ def test_a_fixed_amount_per_update_under_accumulation():
      "'samples', 'tokens', got 'epochs'"),
     (dict(clock="tokens", tokens_per_step=512, per_update=512), "lrkit.keras.LearningRate"
      "Schedule: with clock='tokens' the schedule's steps are tokens; leave tokens_per_step out"),
-    (dict(per_update=8), "lrkit.keras.LearningRateSchedule: per_update is for clock='samples' "
-     "or 'tokens'; this schedule counts updates"),
-    (dict(clock="samples"), "lrkit.keras.LearningRateSchedule: per_update must be a whole number "
-     ">= 1 or an lrkit schedule of the samples consumed (a batch-size ramp), got None"),
+    (dict(per_update=8), "lrkit.keras.LearningRateSchedule: per_update=8 is for clock='samples' "
+     "or 'tokens'; pass one of them with it, or leave it out"),
+    (dict(clock="samples"), "lrkit.keras.LearningRateSchedule: clock='samples' needs "
+     "per_update=, what one update consumes: an int, or a batch-size ramp such as "
+     "lrkit.batch_size(32, 1536, 6_000_000, multiple_of=16)"),
+    (dict(clock="samples", per_update=-4), "lrkit.keras.LearningRateSchedule: per_update must "
+     "be a whole number >= 1 or an lrkit schedule of the samples consumed (a batch-size ramp), "
+     "got -4"),
     (dict(clock="samples", per_update=lrkit.constant(8.0)), "lrkit.keras.LearningRateSchedule: "
      "per_update must end (hold its last value) to give the count at any update, got "
      "constant(8.0); e.g. lrkit.batch_size(32, 1536, 6_000_000, multiple_of=16)"),
@@ -523,8 +527,39 @@ def test_the_reference_run_depends_on_the_scheduled_hyperparameter():
      "holds None)"),
     (keras.optimizers.Adam(0.1), {"beta_1": 0.9}, "lrkit.keras.schedule_hyperparameters: "
      "beta_1= must be an lrkit schedule, got float"),
+    (keras.optimizers.Adam(0.1), {"momentum": lrkit.constant(0.9)},
+     "lrkit.keras.schedule_hyperparameters: Adam has no numeric hyperparameter 'momentum' (it "
+     "holds None)"),
 ])
 def test_schedule_hyperparameters_refuses_with_the_reason(opt, kwargs, message):
     with pytest.raises(ScheduleError) as info:
         lrkit.keras.schedule_hyperparameters(opt, **kwargs)
     assert str(info.value) == message
+
+
+def test_change_plan_keeps_a_samples_clock_and_branches_at_what_was_consumed(tmp_path):
+    ramp = lrkit.batch_size(2, 8, 60, multiple_of=2)
+    old = lrkit.cosine(0.1, 0.0, "300 samples")
+    m = model(LearningRateSchedule(old, clock="samples", per_update=ramp))
+    m.fit(_Ramp(ramp, 20), epochs=1, verbose=0)
+    m.save(tmp_path / "run.keras")
+    again = keras.models.load_model(tmp_path / "run.keras")
+    consumed = sum(_Ramp(ramp, 20).sizes)
+    plan = lrkit.keras.change_plan(again, lrkit.linear(0.05, 0.0, "500 samples"))
+    bound_old = old.bind(samples_per_step=1)
+    assert plan == bound_old.branch(consumed, lrkit.linear(0.05, 0.0, 500).skip(consumed))
+    seen = []
+    again.fit(_Ramp(ramp, 10, start=consumed), epochs=1, verbose=0, callbacks=[_Applied(seen)])
+    positions, c = [], consumed  # what the run had consumed before each of the 10 updates
+    for _ in range(10):
+        positions.append(c)
+        c += int(ramp(c))
+    np.testing.assert_allclose([v for _, v in seen], [plan(p) for p in positions], rtol=2e-7)
+    lr = again.optimizer._learning_rate
+    assert (lr.clock, lr.per_update) == ("samples", ramp)
+
+
+def test_a_saved_config_that_is_not_a_mapping_is_refused():
+    with pytest.raises(lrkit.ConfigError, match=r"lrkit.keras.LearningRateSchedule: "
+                       r"config\['schedule'\]"):
+        LearningRateSchedule.from_config(["not", "a", "mapping"])

@@ -399,12 +399,17 @@ def test_timms_model_ema_driven_by_a_decay_schedule_agrees_with_averaged_model()
     # two real EMAs, one decay schedule: timm's ModelEmaV3.apply_update_(model, decay(k))
     # and torch's AveragedModel with lrkit.torch.ema_avg_fn(decay)
     import importlib.util
+    import sys
     from pathlib import Path
 
-    found = importlib.util.find_spec("timm")  # (timm.utils imports torchvision: load the one
-    if found is None:                          # file, timm's own, which needs torch only)
+    # timm.utils imports torchvision: load the one file, timm's own, which needs torch only
+    # (the timm parity harness may have put a stand-in package without a spec in sys.modules)
+    loaded = sys.modules.get("timm")
+    found = None if loaded is not None else importlib.util.find_spec("timm")
+    if loaded is None and found is None:
         pytest.skip("timm is installed by make test")
-    path = Path(found.origin).parent / "utils" / "model_ema.py"
+    root = Path(loaded.__path__[0]) if loaded is not None else Path(found.origin).parent
+    path = root / "utils" / "model_ema.py"
     spec = importlib.util.spec_from_file_location("timm_model_ema", path)
     model_ema = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(model_ema)

@@ -97,13 +97,17 @@ def wsd_cycles(peak: float | Sequence[float], periods: Sequence[Time], warmup: T
     decays = [parse_time(v, "wsd_cycles", f"decay[{i}]" if _listed(decay) else "decay")
               for i, v in enumerate(decays)]
     w = parse_time(warmup, "wsd_cycles", "warmup", allow_zero=True)
+    if w == 0 and start is not None:
+        raise fail("wsd_cycles", "start", "is where the warmup starts, and 'warmup' is 0",
+                   start, "give a warmup, or leave start out")
     parts = []
     for i, (p, length, d) in enumerate(zip(peaks, lengths, decays)):
         used = [w, d] if i == 0 else [d]
         if all(isinstance(v, int) for v in (length, *used)):
             stable: Time = length - sum(used)
             if stable < 0:  # type: ignore[operator]
-                what = "'warmup' + 'decay'" if i == 0 else "'decay'"
+                d_name = f"'decay[{i}]'" if _listed(decay) else "'decay'"
+                what = f"'warmup' + {d_name}" if i == 0 else d_name
                 raise ScheduleError(
                     f"wsd_cycles: {what} ({' + '.join(map(str, used))} steps) must fit in "
                     f"periods[{i}] ({length} steps); shorten the decay or lengthen the period")

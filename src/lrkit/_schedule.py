@@ -285,13 +285,14 @@ class Schedule:
         # Derived data (duration, boundaries, …) is computed once, at construction: errors
         # surface where the user built the schedule, and traced evaluation (torch.compile,
         # jax.jit) only reads plain attributes.
-        object.__setattr__(self, "__call__", self._first_call)
-        if self._missing:
+        if self._missing:  # s(k) says why it cannot be evaluated, at every call
+            object.__setattr__(self, "__call__", self._unbound_call)
             return
         for klass in type(self).__mro__:
             for name, attr in vars(klass).items():
                 if isinstance(attr, _cached_property) and name not in self.__dict__:
                     getattr(self, name)
+        object.__setattr__(self, "__call__", self.__dict__["_call"])  # compiled just above
 
     # -- the formula ---------------------------------------------------------------------------
 
@@ -363,16 +364,15 @@ class Schedule:
     # ``s(k)``: the value at step ``k`` (a Python or numpy int >= 0), as a Python float. It is
     # the function each schedule compiles once (``_call``), held in the ``__call__`` slot so
     # that CPython finds it with no Python frame or attribute lookup of its own (calling an
-    # instance costs twice a function call, and a cheap schedule is mostly call). Until the
-    # first call the slot holds ``_first_call``, which compiles and takes its place.
+    # instance costs twice a function call, and a cheap schedule is mostly call). ``_warm``
+    # fills it at construction; an unbound schedule's holds ``_unbound_call``.
     __slots__ = ("__call__", "__dict__", "__weakref__")
     if TYPE_CHECKING:
         def __call__(self, k: int) -> float: ...
 
-    def _first_call(self, k: Any) -> float:
-        call = self._call  # compiles; an unbound schedule says why it cannot be evaluated
-        object.__setattr__(self, "__call__", call)
-        return call(k)
+    def _unbound_call(self, k: Any) -> float:
+        self._require_bound()  # raises: says which unit needs which binding
+        raise AssertionError("unreachable: _unbound_call on a bound schedule")
 
     __signature__ = _StepSignature()
 

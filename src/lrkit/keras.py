@@ -38,11 +38,12 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
       steps_per_epoch, total_steps, samples_per_step, tokens_per_step: bind unit strings.
       clock: ``"updates"`` (default: the schedule's steps are optimizer updates), or
         ``"samples"`` / ``"tokens"``: its steps are samples (tokens), and update ``k`` gets its
-        value at what the run consumed before it, given by ``per_update``.
+        value at what the run consumed before it, given by ``per_update`` (an int64 count
+        where the backend has it; under JAX without x64 a float32 position past 2**24).
       per_update: with ``clock="samples"`` (``"tokens"``), what one update consumes: an int,
         or an lrkit schedule of the count consumed so far (``lrkit.batch_size(...)``, a
-        batch-size ramp as Megatron's). The count before update ``k`` follows from it
-        exactly, so a restored ``iterations`` resumes it (see ``docs/keras.md``).
+        batch-size ramp as Megatron's). The count before update ``k`` follows from it, so a
+        restored ``iterations`` resumes it (see ``docs/keras.md``).
 
     The formula is evaluated with the backend's own functions (``keras.ops`` narrows some of
     them to float32 on JAX), in float64 where the backend has it (JAX needs
@@ -131,9 +132,10 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
     def from_config(cls, config: dict[str, Any]) -> LearningRateSchedule:
         """Rebuild from ``get_config()``'s data, as a saved model holds it: the schedule from its
         config mapping only, never from a string (``lrkit.from_config`` would open a file)."""
-        data = config.get("schedule") if isinstance(config, Mapping) else None
+        if not isinstance(config, Mapping):
+            config = {}  # (the schedule's check below says what is missing)
         p = config.get("per_update")
-        return cls(_saved.schedule(data, f"{_WHO}: config['schedule']"),
+        return cls(_saved.schedule(config.get("schedule"), f"{_WHO}: config['schedule']"),
                    config.get("gradient_accumulation_steps"), clock=config.get("clock", "updates"),
                    per_update=_saved.schedule(p, f"{_WHO}: config['per_update']")
                    if isinstance(p, Mapping) else p)
@@ -142,10 +144,14 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
 def _per_update(p: Any, clock: str) -> Any:
     if clock == "updates":
         if p is not None:
-            raise ScheduleError(f"{_WHO}: per_update is for clock='samples' or 'tokens'; "
-                                "this schedule counts updates")
+            raise ScheduleError(f"{_WHO}: per_update={_saved.shown(p)} is for clock='samples' "
+                                "or 'tokens'; pass one of them with it, or leave it out")
         return None
-    return _consumed.per_update(from_config(p) if isinstance(p, Mapping) else p, _WHO, clock)
+    if p is None:
+        raise ScheduleError(f"{_WHO}: clock={clock!r} needs per_update=, what one update "
+                            f"consumes: an int, or a batch-size ramp such as lrkit.batch_size("
+                            "32, 1536, 6_000_000, multiple_of=16)")
+    return _consumed.per_update(p, _WHO, clock)
 
 
 class _Consumed(_consumed.Consumed):
@@ -208,13 +214,15 @@ def change_plan(model: Any, schedule: Schedule | Mapping[str, Any] | str, *,
     """Resume a restored model with a different plan: the optimizer's lrkit schedule becomes
     the checkpoint's plan until the restored update count and ``schedule`` from there on.
 
-    Call it after ``keras.models.load_model`` (or ``BackupAndRestore``) has restored the
-    optimizer, before ``fit``. With ``on_change="branch"`` the installed plan is
-    ``saved.branch(count, schedule.skip(count))`` (a plan that already is ``saved`` branched
-    at ``count``, from ``lrkit.extend`` or ``lrkit.cooldown``, as it is): the model saved
-    later holds that one schedule, and the run before ``count`` is the old plan bit for bit.
-    ``on_change="use_new"`` installs ``schedule`` as it is. The next ``fit`` traces its
-    train step again. Returns the installed plan.
+    Call it after ``keras.models.load_model`` has restored the optimizer, before ``fit``.
+    With ``on_change="branch"`` the installed plan is ``saved.branch(count,
+    schedule.skip(count))`` (a plan that already is ``saved`` branched at ``count``, from
+    ``lrkit.extend`` or ``lrkit.cooldown``, as it is), where ``count`` is the restored update
+    count, or with ``clock="samples"`` (``"tokens"``) what those updates consumed: the model
+    saved later holds that one schedule, and the run before ``count`` is the old plan bit for
+    bit. ``on_change="use_new"`` installs ``schedule`` as it is. The clock, ``per_update``
+    and accumulation stay. The next ``fit`` traces its train step again. Returns the
+    installed plan.
 
     >>> model = keras.models.load_model("run.keras")  # doctest: +SKIP
     >>> change_plan(model, lrkit.extend(saved, 200_000, at=120_000))  # doctest: +SKIP
@@ -228,13 +236,21 @@ def change_plan(model: Any, schedule: Schedule | Mapping[str, Any] | str, *,
     if not isinstance(new, Schedule):
         raise ScheduleError(f"{who}: 'schedule' must be an lrkit schedule, its config or its "
                             f"text, got {type(new).__name__}")
+    if lr.clock != "updates" and new._missing:  # its steps are samples (tokens)
+        new = new.bind(**{f"{lr.clock}_per_step": 1})
+    for kind, name, v, need in new._missing:
+        raise ScheduleError(f"{who}: {kind}: {name!r} = {v!r} needs {need}; bind the new plan "
+                            f"first: schedule.bind({need}=...)")
     optimizer = model.optimizer
     count = int(optimizer.iterations) // lr.gradient_accumulation_steps
+    if lr._consumed is not None:
+        count = lr._consumed(count)  # the schedule's position: the samples (tokens) consumed
     if lr.plateau_state is not None or lr._reductions is not None:
         raise ScheduleError(f"{who}: the restored schedule is a plateau schedule, whose state "
                             "lives in the callbacks; build the optimizer with the new plan")
     plan = new if on_change == "use_new" else resumed(lr.schedule, new, count, who)
-    optimizer.learning_rate = LearningRateSchedule(plan, lr.gradient_accumulation_steps)
+    optimizer.learning_rate = LearningRateSchedule(plan, lr.gradient_accumulation_steps,
+                                                   clock=lr.clock, per_update=lr.per_update)
     model.train_function = None  # traced with the old schedule: fit traces it again
     return plan
 
@@ -361,9 +377,9 @@ class Plateau(keras.callbacks.Callback):  # type: ignore[misc]
             self._vars[name].assign(value)
 
 
-# Hyperparameters Keras' optimizers compare in Python (``if self.momentum != 0``): a traced
+# A hyperparameter Keras' optimizers compare in Python (``if self.momentum != 0``): a traced
 # value cannot stand there.
-_COMPARED = ("momentum", "nesterov", "amsgrad")
+_COMPARED = ("momentum",)
 
 
 def schedule_hyperparameters(optimizer: Any, **schedules: Schedule) -> Any:
@@ -388,13 +404,13 @@ def schedule_hyperparameters(optimizer: Any, **schedules: Schedule) -> Any:
                                 "learning_rate=lrkit.keras.LearningRateSchedule(schedule) to the "
                                 "optimizer")
         current = getattr(optimizer, name, None)
-        if name in _COMPARED:
-            raise ScheduleError(f"{who}: {type(optimizer).__name__} compares {name!r} in Python "
-                                "(if momentum != 0), so it cannot be scheduled by update; use "
-                                "Adam's or AdamW's beta_1, or lrkit.torch / lrkit.optax")
         if isinstance(current, bool) or not isinstance(current, (int, float)):
             raise ScheduleError(f"{who}: {type(optimizer).__name__} has no numeric "
                                 f"hyperparameter {name!r} (it holds {_saved.shown(current)})")
+        if name in _COMPARED:
+            raise ScheduleError(f"{who}: {type(optimizer).__name__} compares {name!r} in Python "
+                                f"(if {name} != 0), so it cannot be scheduled by update; use "
+                                "Adam's or AdamW's beta_1, or lrkit.torch / lrkit.optax")
         if not isinstance(s, Schedule):
             raise ScheduleError(f"{who}: {name}= must be an lrkit schedule, got "
                                 f"{type(s).__name__}")

@@ -369,6 +369,14 @@ class LRScheduler(_TorchLRScheduler):
                         f"{_WHO}: state_dict['base_values'][{i}]",
                         f"{bases[i]!r} times the schedule's largest value {s._top!r} "
                         "overflows the float range")
+        previous = consumed
+        if self._derived is not None:  # (a samples clock: the count stays as loaded)
+            want = self._derived(count)
+            if "consumed" in state_dict and consumed != want:
+                raise ConfigError(f"{_WHO}: state_dict['consumed']", f"is {consumed}, but "
+                                  f"per_update gives {want} after {count} updates; resume "
+                                  "with the checkpoint's per_update")
+            consumed, previous = want, self._derived(max(count - 1, 0))
         changed = [i for i in set(saved) | set(self.schedules)
                    if saved.get(i) != self.schedules.get(i)]
         if changed and not self._by_updates:
@@ -378,14 +386,6 @@ class LRScheduler(_TorchLRScheduler):
             self._on_change(saved, changed, consumed)
         elif changed:
             count = self._on_change(saved, changed, count)
-        previous = consumed
-        if self._derived is not None:
-            want = self._derived(count)
-            if "consumed" in state_dict and consumed != want:
-                raise ConfigError(f"{_WHO}: state_dict['consumed']", f"is {consumed}, but "
-                                  f"per_update gives {want} after {count} updates; resume "
-                                  "with the checkpoint's per_update")
-            consumed, previous = want, self._derived(max(count - 1, 0))
         self.count, self.consumed, self._previous = count, consumed, previous
         self.base_values = bases
         self.base_lrs = list(self.base_values)
@@ -612,7 +612,9 @@ class RampBatchSampler(torch.utils.data.Sampler[list[Any]]):
       accumulate: micro-batches per update; the global batch is split among them.
       world_size: processes sharing each update; the global batch is split among them too,
         so each rank's batches have ``batch_size / (accumulate * world_size)`` indices.
-      drop_last: drop a pass's last micro-batch when it is smaller than planned.
+      drop_last: drop a pass's last update, all its micro-batches, when the pass ends before
+        it is complete (the default: then every update consumes the ramp's batch, which is
+        what ``LRScheduler(per_update=...)`` counts). With ``False`` it comes short.
       consumed: the samples consumed before the first batch (on resume, the scheduler's
         ``consumed``; the sampler's own runs ahead of training by the loader's prefetch).
       length: a sequence-length warmup: an int or an lrkit schedule of the samples consumed;
@@ -623,18 +625,18 @@ class RampBatchSampler(torch.utils.data.Sampler[list[Any]]):
     """
 
     def __init__(self, sampler: Any, batch_size: int | Schedule, *, accumulate: int = 1,
-                 world_size: int = 1, drop_last: bool = False, consumed: int = 0,
+                 world_size: int = 1, drop_last: bool = True, consumed: int = 0,
                  length: int | Schedule | None = None) -> None:
         who = "lrkit.torch.RampBatchSampler"
-        for name, v in (("accumulate", accumulate), ("world_size", world_size)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ScheduleError(f"{who}: {name!r} must be a whole number >= 1, got "
-                                    f"{_saved.shown(v)}")
+        if not (hasattr(sampler, "__iter__") and hasattr(sampler, "__len__")):
+            raise ScheduleError(f"{who}: 'sampler' must be a sized iterable of indices (a "
+                                f"torch Sampler, a range), got {type(sampler).__name__}")
+        self.accumulate, self.world_size = (_count(v, f"{who}: {name!r}") for name, v in (
+            ("accumulate", accumulate), ("world_size", world_size)))
         self.sampler, self.drop_last = sampler, bool(drop_last)
         self.batch_size = _consumed.per_update(batch_size, who, "samples", "batch_size")
         self.length = None if length is None else _consumed.per_update(
-            length, who, "samples", "length")
-        self.accumulate, self.world_size = accumulate, world_size
+            length, who, "samples", "length", "a sequence-length ramp")
         self.consumed = _saved.whole(consumed, f"{who}: consumed")
         self._who = who
 
@@ -651,28 +653,39 @@ class RampBatchSampler(torch.utils.data.Sampler[list[Any]]):
     def __iter__(self) -> Any:
         indices = iter(self.sampler)
         while True:
-            size, done = self._split(self.consumed), 0
-            length = None if self.length is None else \
-                _consumed.amount(self.length, self.consumed, self._who, "length")
-            for _ in range(self.accumulate):
-                batch = [i for _, i in zip(range(size), indices)]
-                if not batch or len(batch) < size and self.drop_last:
-                    self.consumed += done * self.world_size
-                    return
-                done += len(batch)
-                yield batch if length is None else [(i, length) for i in batch]
-            self.consumed += done * self.world_size
+            size = self._split(self.consumed)
+            update = [i for _, i in zip(range(size * self.accumulate), indices)]
+            if not update or len(update) < size * self.accumulate and self.drop_last:
+                return
+            if self.length is not None:
+                length = _consumed.amount(self.length, self.consumed, self._who, "length")
+                update = [(i, length) for i in update]
+            for j in range(0, len(update), size):
+                yield update[j:j + size]
+            self.consumed += len(update) * self.world_size
 
     def __len__(self) -> int:
+        """The micro-batches of the next pass (the ramp's batch sizes from ``consumed``)."""
         left, count, batches = len(self.sampler), self.consumed, 0
         while left > 0:
             size = self._split(count)
-            for _ in range(self.accumulate):
-                if left <= 0 or left < size and self.drop_last:
-                    return batches
-                batches, left, count = batches + 1, left - size, count + min(
-                    size, left) * self.world_size
+            took = min(left, size * self.accumulate)
+            if took < size * self.accumulate and self.drop_last:
+                break
+            batches += -(-took // size)
+            left, count = left - took, count + took * self.world_size
         return batches
+
+
+def _count(v: Any, where: str) -> int:
+    """``v`` as an int >= 1 (numpy's too), else a ``ScheduleError`` at ``where``."""
+    try:
+        n = None if isinstance(v, (bool, float)) else operator.index(v)
+    except TypeError:
+        n = None
+    if n is None or n < 1:
+        raise ScheduleError(f"{where} must be a whole number >= 1, got {_saved.shown(v)}")
+    return n
 
 
 def ema_avg_fn(decay: Schedule) -> Any:

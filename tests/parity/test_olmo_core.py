@@ -87,7 +87,7 @@ def test_wsd_cycles_is_olmo_cores_wsds(row):
                   decay=decay, warmup_min_lr=warmup_min, decay_min_lr=decay_min)
     ours = lrkit.wsd_cycles([peak * m for m in mult] if mult else peak, periods,
                             warmup=warmup, decay=decay, end=decay_min, decay_shape="linear",
-                            start=warmup_min)
+                            start=warmup_min if warmup else None)
     peaks = [peak * m for m in mult] if mult else [peak] * len(periods)
     ends = {sum(periods[:i + 1]): i for i in range(len(periods) - 1)}
     for c in range(sum(periods) + 5):
