@@ -189,3 +189,23 @@ def test_unbound_schedules_are_bound_or_refused_naming_the_flag():
                        r"tokens_per_step=\.\.\.\); CLI: --tokens-per-step\)"):
         lrkit.lint(C(0.1, 0.0, "1B tokens"), 1000, samples_per_step=1000)
     assert lrkit.lint(C(0.1, 0.0, "1B tokens"), 1000, tokens_per_step=1e6) == []
+
+
+@pytest.mark.parametrize("source, scheduler, base_lr, epochs, epoch_length", [
+    ("open-mmlab/mmdetection configs/_base_/schedules/schedule_1x.py",
+     [dict(type="LinearLR", start_factor=0.001, by_epoch=False, begin=0, end=500),
+      dict(type="MultiStepLR", begin=0, end=12, by_epoch=True, milestones=[8, 11], gamma=0.1)],
+     0.02, 12, 100),
+    ("open-mmlab/mmpretrain configs/_base_/schedules/imagenet_bs256.py",
+     dict(type="MultiStepLR", by_epoch=True, milestones=[30, 60, 90], gamma=0.1), 0.1, 100, 3),
+])
+def test_a_wrapped_multisteps_last_stage_is_not_an_early_end(source, scheduler, base_lr,
+                                                             epochs, epoch_length):
+    # mmdetection's 1x schedule linted over its own run: its last stage (epochs 11-12) is the
+    # schedule, not a hold after it ends (was LR003: the warmup product hid the stages)
+    pytest.importorskip("mmengine")
+    s = lrkit.from_mmengine(scheduler, base_lr=base_lr, epoch_length=epoch_length,
+                            max_epochs=epochs)
+    assert lrkit.lint(s, epochs * epoch_length) == []
+    (w,) = lrkit.lint(s, 3 * epochs * epoch_length)  # a run 3x longer: 2/3 in the last stage
+    assert w.code == "LR013" and "the run holds the last stage" in w.message

@@ -128,9 +128,10 @@ def lint(s: Schedule, total_steps: int, steps_per_epoch: float | None = None, *,
         w("LR010", f"the value reaches {v.max():g} at step {k}, above {max_value:g}.",
           "check the units of the values (an LR above 10 is almost always a typo).")
     out += _jumps(b, ex, jump)
-    if ex.phases[-1].kind == "hold":  # a piecewise schedule's last stage is no hold
+    staged = ex.phases[-1].kind == "hold" and _steps_into_its_end(b)
+    if ex.phases[-1].kind == "hold" and not staged:
         out += _ends(b, total_steps, hold)
-    else:
+    else:  # a piecewise or multistep schedule's last stage is no hold
         out += [w for w in _ends(b, total_steps, hold) if w.code != "LR003"]
     for node in _walk(b):
         hit = node._floored(steps)
@@ -153,7 +154,7 @@ def lint(s: Schedule, total_steps: int, steps_per_epoch: float | None = None, *,
           f"({100 * warm / total_steps:.0f}% of the run).",
           f"keep warmup under {100 * warmup_share:.0f}% of the run (a few % is typical).")
     out += _cycles(b, total_steps)
-    out += _last_stage(ex, total_steps, last_stage_share)
+    out += _last_stage(ex, total_steps, last_stage_share, b if staged else None)
     causes = {f.code for f in out} | ({"LR001"} if flat else set())  # flat on purpose too
     gone = set().union(*(_SUBSUMES.get(c, set()) for c in causes))
     return [f for f in out if f.code not in gone]
@@ -210,16 +211,24 @@ def _zero_start(s: Schedule, steps: Any, v: Any, total: int,
 _STAGE = re.compile(r"(\S+) \[(\d+)\]")  # the label of a staircase's stage (_stages)
 
 
-def _last_stage(ex: Any, total: int, share: float) -> list[LintWarning]:
-    """LR013 when the run ends in the last stage of a piecewise or multistep schedule and
-    spends more than ``share`` of it there."""
+def _last_stage(ex: Any, total: int, share: float,
+                staged: Schedule | None = None) -> list[LintWarning]:
+    """LR013 when the run ends in the last stage of a piecewise or multistep schedule (or of
+    a ``staged`` one whose stages explain cannot split) and spends more than ``share`` of it
+    there."""
     p = ex.phases[-1]
     m = _STAGE.fullmatch(p.kind)
     held = total - p.start
-    if m is None or p.end is not None or int(m.group(2)) == 0 or held <= share * total:
+    if staged is not None:
+        name = "stage"
+    elif m is None or p.end is not None or int(m.group(2)) == 0:
+        return []
+    else:
+        name = f"{m.group(1)} value"
+    if held <= share * total:
         return []
     return [LintWarning(
-        "LR013", f"the run holds the last {m.group(1)} value {p.first:g} from step {p.start} "
+        "LR013", f"the run holds the last {name} {p.first:g} from step {p.start} "
         f"to its end: {held} of {total} steps ({100 * held / total:.0f}% of the run).",
         "place the boundaries for this run (the last stage usually takes 10-30% of it; "
         "boundaries in '%' follow the run), or shorten the run.")]
@@ -295,6 +304,19 @@ def _ends(s: Schedule, total: int, hold: float) -> list[LintWarning]:
             f"does: the last update gets {last:g}, never the final {final:g}.",
             "shorten the schedule to the run, or lengthen the run.")]
     return []
+
+
+def _steps_into_its_end(s: Schedule) -> bool:
+    """Whether ``s`` steps into its final value after a flat stretch, as a staircase's last
+    stage begins: a multistep or piecewise schedule inside a product, a stretch or a
+    ``stepped`` (mmdetection's warmup × MultiStepLR), whose phases explain cannot split."""
+    d = s.duration
+    if d is None or d < 2:
+        return False
+    k = math.ceil(d)
+    before, final = s(k - 1), s(k)
+    size = abs(final - before)
+    return size > 1e-6 * max(abs(final), abs(before)) and size > 5 * abs(before - s(k - 2))
 
 
 def _has_continue(s: Schedule) -> bool:
