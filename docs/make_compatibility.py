@@ -292,6 +292,13 @@ def engine_lines() -> list[str]:
     return lines + [""]
 
 
+HF_SHORT = ("`tests/parity/test_hf_parity.py` also runs 152 configurations whose run ends "
+            "near or inside its warmup (a smoke test with `max_steps` below `warmup_steps`): "
+            "transformers divides the rest of the run by max(1, T - W), and `from_hf` does the "
+            "same; `polynomial` with W = T divides by zero in transformers at update T and is "
+            "refused.")
+
+
 def table(title: str, rows: dict[str, list[float]], unsupported: dict[str, str],
           conventions: dict[str, str] = CONVENTIONS) -> list[str]:
     lines = [f"## {title}", "", "| class / type | supported | configurations | largest error "
@@ -319,6 +326,7 @@ def main() -> None:
     lines += table("Keras 3 (`lrkit.from_keras`), float32", keras_rows(), {})
     lines += table("Hugging Face (`lrkit.from_hf`)", hf_rows(), {
         "greedy": "raises the LR from the loss at every step: not a function of the step"})
+    lines += [HF_SHORT, ""]
     lines += ["## TensorFlow Object Detection API (`lrkit.from_tf_object_detection`)", "",
               "`exponential_decay_learning_rate` (burn-in, min LR, staircase), "
               "`cosine_decay_learning_rate` (warmup, hold), `manual_step_learning_rate` "

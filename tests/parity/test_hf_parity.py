@@ -70,6 +70,54 @@ def test_parity(name, lr, w, total, kw):
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * max(got.max(), 1e-300))
 
 
+def _around_the_end_of_the_warmup(rng):
+    """A run that ends just after, at or inside its warmup (a smoke test's max_steps below
+    warmup_steps): transformers divides the rest of the run by max(1, T - W)."""
+    name = str(rng.choice(TYPES[:-1] + ["warmup_stable_decay"]))
+    total = int(rng.integers(1, 40))
+    w = int(rng.integers(max(total - 3, 0), total + 20))
+    kw = {}
+    if name == "cosine_warmup_with_min_lr":
+        w = max(w, 2)
+    if "min_lr" in name:
+        kw["min_lr_rate"] = float(rng.choice([0.0, 0.1]))
+    if name == "warmup_stable_decay":
+        kw.update(num_decay_steps=int(rng.integers(0, 10)),
+                  decay_type=str(rng.choice(["linear", "cosine", "1-sqrt"])),
+                  min_lr_ratio=float(rng.choice([0.0, 0.1])))
+    if name == "cosine_with_restarts":
+        kw["num_cycles"] = rng.choice([1, 2, 1.5, 0.3]).item()
+    if name == "polynomial":
+        kw["power"] = float(rng.choice([1.0, 2.0]))
+    return name, w, total, kw
+
+
+SHORT = [_around_the_end_of_the_warmup(np.random.default_rng(7000 + i)) for i in range(150)] + [
+    ("polynomial", 10, 10, {}), ("polynomial", 12, 10, {"power": 2.0})]  # W = T: HF fails
+
+
+@pytest.mark.parametrize("name,w,total,kw", SHORT, ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in SHORT])
+def test_parity_when_the_run_ends_near_or_inside_its_warmup(name, w, total, kw):
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    ref = transformers.get_scheduler(name, opt, num_warmup_steps=w, num_training_steps=total,
+                                     scheduler_specific_kwargs=dict(kw))
+    got, failed = [], None
+    for _ in range(max(w, total) + 10):
+        got.append(opt.param_groups[0]["lr"])
+        opt.step()
+        try:
+            ref.step()
+        except ZeroDivisionError as e:  # polynomial with W = T, at update T
+            failed = e
+            break
+    if failed is not None:
+        with pytest.raises(lrkit.ScheduleError, match="divides by zero"):
+            lrkit.from_hf(name, w, total, base_lr=0.1, **kw)
+        return
+    s = lrkit.from_hf(name, w, total, base_lr=0.1, **kw)
+    np.testing.assert_allclose(got, s.values(np.arange(len(got))), rtol=1e-12, atol=1e-13)
+
+
 def test_first_update_gets_zero_and_ratio_warmup_rounds_up():
     s = lrkit.from_hf("linear", 0.05, 1010, base_lr=0.1)   # ceil(0.05 · 1010) = 51
     assert s(0) == 0.0 and s(51) == 0.1 and s(50) < 0.1

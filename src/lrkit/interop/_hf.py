@@ -107,34 +107,44 @@ def _from_hf(name: str, num_warmup_steps: int | float | None, num_training_steps
         raise ScheduleError(f"from_hf: {name!r} requires num_training_steps")
     t = int(num_training_steps)
     rest = max(t - w, 0)
+    # transformers divides the steps after the warmup by max(1, T - W): a run that ends inside
+    # its warmup reads them in single steps
+    per = max(rest, 1)
     if name == "linear":
         return _ramp(w, polynomial(b, 0.0, rest) if rest else constant(0.0), b)
     if name == "cosine":
-        return _ramp(w, _cos(b, 0.0, rest, kw.pop("num_cycles", 0.5)), b)
+        return _ramp(w, _cos(b, 0.0, per, kw.pop("num_cycles", 0.5)), b)
     if name == "cosine_with_restarts":
         # HF: cos(pi * ((num_cycles * progress) % 1)), then 0 from the end of the run on; a
         # cycle lasts rest / num_cycles steps, a real number, and the last may be cut short.
         n = float(kw.pop("num_cycles", 1))
-        if not (0 <= n < math.inf) or not rest:
-            raise ScheduleError(f"from_hf: cosine_with_restarts needs num_cycles >= 0 and "
-                                f"num_training_steps > num_warmup_steps, got num_cycles={n:g} "
-                                f"and {rest} steps after the warmup")
+        if not 0 <= n < math.inf:
+            raise ScheduleError(f"from_hf: cosine_with_restarts needs num_cycles >= 0 (a "
+                                f"finite number of cycles), got num_cycles={n:g}")
         if n == 0:  # cos(0): the base LR to the end of the run
-            return _ramp(w, sequence([constant(b), constant(0.0)], at=[rest]), b)
-        cycles = restarts(cosine(b, 0.0, rest / n), limit=math.ceil(n))
+            return _ramp(w, sequence([constant(b), constant(0.0)], at=[per]), b)
+        cycles = restarts(cosine(b, 0.0, per / n), limit=math.ceil(n))
         return _ramp(w, cycles if n.is_integer() else sequence([cycles, constant(0.0)],
-                                                               at=[rest]), b)
+                                                               at=[per]), b)
     if name == "polynomial":
         end = float(kw.pop("lr_end", 1e-7))
         if not b > end:
             raise ScheduleError(f"from_hf: polynomial needs base_lr ({b}) > lr_end ({end})")
-        return _ramp(w, polynomial(b, end, rest, power=float(kw.pop("power", 1.0))), b)
+        power = float(kw.pop("power", 1.0))
+        if not rest:  # past a warmup longer than the run: lr_end (transformers' value there)
+            if t == w:
+                raise ScheduleError(f"from_hf: polynomial with num_warmup_steps = "
+                                    f"num_training_steps ({t}) divides by zero at update {t} "
+                                    "in transformers (ZeroDivisionError); use fewer warmup "
+                                    "steps")
+            return _ramp(w, constant(end), b)
+        return _ramp(w, polynomial(b, end, rest, power=power), b)
     r = _min_rate(b, kw)
     if name == "cosine_with_min_lr":
-        return _ramp(w, _cos(b, b * r, rest, kw.pop("num_cycles", 0.5)), b)
+        return _ramp(w, _cos(b, b * r, per, kw.pop("num_cycles", 0.5)), b)
     # cosine_warmup_with_min_lr: the warmup reaches the peak at W - 1 and the cosine starts there.
     wr = kw.pop("warmup_lr_rate", None)
-    decay = _cos(b, b * r, rest, kw.pop("num_cycles", 0.5))
+    decay = _cos(b, b * r, per, kw.pop("num_cycles", 0.5))
     if w <= 1:
         raise ScheduleError("from_hf: cosine_warmup_with_min_lr with fewer than 2 warmup steps "
                             "starts its cosine one step before step 0; lrkit needs a warmup of "
@@ -203,13 +213,19 @@ def _wsd(b: float, w: int, total: int | None, kw: dict[str, Any]) -> Schedule:
         parts.append(constant(b, over=int(stable)))
     if d > 0:
         if dtype == "linear":
-            parts.append(linear(b, b * m, d))
+            decay: Schedule = linear(b, b * m, d)
         elif dtype == "cosine":
             c = cosine(b, b * m, d)
-            parts.append(c if cycles == 0.5 else c.stretch(0.5 / cycles))
+            decay = c if cycles == 0.5 else c.stretch(0.5 / cycles)
         elif dtype == "1-sqrt":
-            parts.append(one_minus_sqrt(b, b * m, d))
+            decay = one_minus_sqrt(b, b * m, d)
         else:
             raise ScheduleError(f"from_hf: unknown decay_type {dtype!r}")
+        # a negative stable phase (the warmup and the decay longer than the run) starts the
+        # decay before the warmup ends: transformers' run sees only its rest
+        if stable >= 0:
+            parts.append(decay)
+        elif -stable < d:
+            parts.append(decay.skip(-int(stable)))
     parts.append(constant(b * m))
     return sequence(parts)

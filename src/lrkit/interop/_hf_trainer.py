@@ -5,9 +5,9 @@ mapping, or the YAML or JSON file TRL's CLI and most fine-tuning scripts read. T
 optimizer updates is counted as ``Trainer.set_initial_training_values`` counts it (transformers
 5.24): ``max_steps`` when > 0, else ``ceil(num_train_epochs · max(ceil(L / accumulation), 1))``
 for ``L`` batches per epoch, per process, as accelerate's sharded dataloader yields them. The
-warmup is ``TrainingArguments.get_warmup_steps``'s; the schedule then is ``from_hf``'s, except
-for a run that ends inside its warmup, whose updates all get ``b·k/W`` (what would follow is
-never applied). The Trainer makes exactly ``total`` updates; past them the schedule is lrkit's.
+warmup is ``TrainingArguments.get_warmup_steps``'s; the schedule then is ``from_hf``'s, which
+is ``get_scheduler``'s also for a run that ends inside its warmup. The Trainer makes exactly
+``total`` updates.
 
 transformers 4.x's ``warmup_ratio`` is still read, as 4.x read it (``warmup_steps`` wins when
 > 0). axolotl's configs are refused: axolotl counts the steps and picks the warmup itself and
@@ -40,9 +40,6 @@ _OTHER = ("learning_rate", "lr_scheduler_kwargs", "warmup_ratio", "accelerator_c
 # Types whose schedule needs no count of updates (unless the warmup is a ratio of it).
 _NO_TOTAL = ("constant", "reduce_lr_on_plateau", "greedy", "constant_with_warmup",
              "inverse_sqrt")
-# Types whose warmup is b·k/W (and which are the same for k < W whatever follows).
-_RAMPS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant_with_warmup",
-          "inverse_sqrt", "cosine_with_min_lr")
 _SET_BY_TRAINER = ("name", "num_warmup_steps", "num_training_steps", "base_lr")
 _AXOLOTL = ("micro_batch_size", "num_epochs", "lr_scheduler")
 _MAX_STEPS = 2**53  # past this a step is no longer an exact float
@@ -149,11 +146,6 @@ def _build(a: dict[str, Any], num_examples: Any, steps_per_epoch: Any,
         raise ConfigError("warmup_steps", f"gives {warmup} warmup steps out of {total}: "
                           "transformers' polynomial schedule then divides by zero at the end "
                           "of the run (ZeroDivisionError); use fewer warmup steps")
-    if total is not None and total <= warmup and name in _RAMPS:
-        # The run ends inside its warmup: each of its updates gets b·k/W, whatever would follow
-        # (get_scheduler accepts such a run; from_hf refuses some decays of no steps).
-        from_hf(name, warmup, warmup + 1, base_lr=lr, **kwargs)  # checks the arguments
-        return from_hf("constant_with_warmup", warmup, base_lr=lr)
     return from_hf(name, warmup, total, base_lr=lr, **kwargs)
 
 
