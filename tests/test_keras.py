@@ -1,6 +1,7 @@
 """lrkit.keras with model.fit on the JAX backend: accumulation, serialization, the applied LR in
 logs, plateau, and per-epoch schedules as Keras' LearningRateScheduler applies them."""
 
+import math
 import os
 import subprocess
 import sys
@@ -8,6 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fuzzing import budget
+from hypothesis import given
+from hypothesis import strategies as st
 
 import lrkit
 from lrkit import ScheduleError
@@ -563,3 +567,36 @@ def test_a_saved_config_that_is_not_a_mapping_is_refused():
     with pytest.raises(lrkit.ConfigError, match=r"lrkit.keras.LearningRateSchedule: "
                        r"config\['schedule'\]"):
         LearningRateSchedule.from_config(["not", "a", "mapping"])
+
+
+_junk = (st.none() | st.booleans() | st.text(max_size=6) | st.floats(allow_nan=True)
+         | st.integers(-5, 10**6) | st.just(lrkit.constant(4.0))
+         | st.just(lrkit.batch_size(2, 8, 40, multiple_of=2)) | st.just({"kind": "nope"}))
+
+
+@pytest.mark.fuzz
+@budget(100)
+@given(_junk, st.sampled_from(["updates", "samples", "tokens", "epochs"]), _junk)
+def test_the_keras_schedule_refuses_or_evaluates(per_update, clock, accumulation):
+    try:
+        lr = LearningRateSchedule(PLAN, accumulation, clock=clock, per_update=per_update)
+    except ScheduleError:
+        return
+    for k in (0, 1, 7, 10**6):
+        v = lr.value(k)
+        assert math.isfinite(v) and v >= 0
+    assert LearningRateSchedule.from_config(lr.get_config()).get_config() == lr.get_config()
+
+
+@pytest.mark.fuzz
+@budget(100)
+@given(st.text(max_size=10) | st.sampled_from(["beta_1", "beta_2", "epsilon", "momentum",
+                                               "weight_decay", "amsgrad", "learning_rate"]),
+       _junk)
+def test_schedule_hyperparameters_refuses_or_wraps(name, schedule):
+    opt = keras.optimizers.AdamW(0.1)
+    try:
+        out = lrkit.keras.schedule_hyperparameters(opt, **{name: schedule})
+    except ScheduleError:
+        return
+    assert out is opt and isinstance(schedule, lrkit.Schedule)
