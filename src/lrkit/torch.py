@@ -370,7 +370,7 @@ class LRScheduler(_TorchLRScheduler):
                         f"{bases[i]!r} times the schedule's largest value {s._top!r} "
                         "overflows the float range")
         previous = consumed
-        if self._derived is not None:  # (a samples clock: the count stays as loaded)
+        if self._derived is not None:  # (checked before anything changes)
             want = self._derived(count)
             if "consumed" in state_dict and consumed != want:
                 raise ConfigError(f"{_WHO}: state_dict['consumed']", f"is {consumed}, but "
