@@ -600,3 +600,19 @@ def test_schedule_hyperparameters_refuses_or_wraps(name, schedule):
     except ScheduleError:
         return
     assert out is opt and isinstance(schedule, lrkit.Schedule)
+
+
+def test_saving_a_plateau_model_warns_what_load_model_will_skip(tmp_path):
+    s = lrkit.plateau(lrkit.constant(0.1), patience=0, threshold=0.99)
+    m = model(LearningRateSchedule(s))
+    m.fit(*data(16), batch_size=8, epochs=2, verbose=0, callbacks=[Plateau("loss")])
+    with pytest.warns(UserWarning, match=r"keras.models.load_model, which rebuilds the "
+                      r"optimizer without them, skips the whole optimizer state"):
+        m.save(tmp_path / "run.keras")
+    import warnings
+
+    with warnings.catch_warnings(record=True) as seen:  # what Keras then does, as warned
+        warnings.simplefilter("always")
+        again = keras.models.load_model(tmp_path / "run.keras")
+    assert any("Skipping variable loading for optimizer" in str(w.message) for w in seen)
+    assert int(again.optimizer.iterations) == 0 != int(m.optimizer.iterations)

@@ -7,6 +7,7 @@ What does not live here: the schedules (``lrkit``), the monitor (``lrkit.monitor
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -120,6 +121,13 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
         return s(k)
 
     def get_config(self) -> dict[str, Any]:
+        if self._vars is not None:  # saved with a model: say now what load_model will do
+            warnings.warn(
+                f"{_WHO}: this optimizer holds lrkit.keras.Plateau's state in variables it "
+                "gained when fit started, so keras.models.load_model, which rebuilds the "
+                "optimizer without them, skips the whole optimizer state (iterations and "
+                "moments too); resume this run with BackupAndRestore or load_weights after a "
+                "fit call (docs/keras.md)", UserWarning, stacklevel=2)
         config = {"schedule": self.schedule.to_config(),
                   "gradient_accumulation_steps": self.gradient_accumulation_steps}
         if self.clock != "updates":
