@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import math
-import operator
 from typing import Any
 
 from . import _saved
@@ -36,10 +35,7 @@ def per_update(p: Any, who: str, unit: str, name: str = "per_update",
                                 f"count at any update, got {p!r}; e.g. lrkit.batch_size"
                                 "(32, 1536, 6_000_000, multiple_of=16)")
         return p
-    try:
-        n = None if isinstance(p, (bool, float)) else operator.index(p)
-    except TypeError:
-        n = None
+    n = _saved.as_int(p)
     if n is None or n < 1:
         raise ScheduleError(f"{who}: {name} must be a whole number >= 1 or an lrkit schedule "
                             f"of the {unit} consumed ({example}), got {_saved.shown(p)}")

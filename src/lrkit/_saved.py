@@ -24,19 +24,24 @@ if TYPE_CHECKING:
 
     from ._schedule import Schedule
 
-__all__ = ["LIMIT", "finite", "schedule", "shown", "whole"]
+__all__ = ["LIMIT", "as_int", "finite", "schedule", "shown", "whole"]
 
 # Counts past this are not states any run reaches, and past it a Python int no longer converts
 # to a float (factor ** n, float(k)): one bound for every count in a saved state.
 LIMIT = 2**63
 
 
+def as_int(v: Any) -> int | None:
+    """``v`` as a Python int when it is an integer (numpy's too; not a bool or a float)."""
+    try:
+        return None if isinstance(v, (bool, float)) else operator.index(v)
+    except TypeError:
+        return None
+
+
 def whole(v: Any, where: str) -> int:
     """``v`` as a Python int in [0, 2**63), else a ``ConfigError`` at ``where``."""
-    try:
-        n = None if isinstance(v, (bool, float)) else operator.index(v)
-    except TypeError:
-        n = None
+    n = as_int(v)
     if n is None or n < 0:
         raise ConfigError(where, f"must be an int >= 0, got {shown(v)}")
     if n >= LIMIT:

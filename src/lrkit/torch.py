@@ -679,10 +679,7 @@ class RampBatchSampler(torch.utils.data.Sampler[list[Any]]):
 
 def _count(v: Any, where: str) -> int:
     """``v`` as an int >= 1 (numpy's too), else a ``ScheduleError`` at ``where``."""
-    try:
-        n = None if isinstance(v, (bool, float)) else operator.index(v)
-    except TypeError:
-        n = None
+    n = _saved.as_int(v)
     if n is None or n < 1:
         raise ScheduleError(f"{where} must be a whole number >= 1, got {_saved.shown(v)}")
     return n
