@@ -47,8 +47,8 @@ def main() -> None:
              f"Written by `make bench` on {platform.platform()} ({os.cpu_count()} cores): "
              f"{versions()}. Total time {(time.time() - started) / 60:.1f} min. Each figure "
              "is measured in the same process as its reference, interleaved: medians of "
-             "several repetitions, except the torch per-update overheads, which are the "
-             "fastest of 21 loops with the scheduler minus the fastest of 21 without (a "
+             "several repetitions; the torch per-update overheads are the median over 21 "
+             "optimizers of each one's time with the scheduler minus its time without (a "
              "0.5 us cost inside a 5-9 us optimizer step).", "",
              "| figure | value | reference | target | pass |", "|---|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} | {'pass' if ok else 'FAIL'} |"

@@ -8,7 +8,7 @@ import re
 import warnings
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from strategies import schedules
 
@@ -170,7 +170,12 @@ def test_tensor_lr_is_written_in_place():
     assert lr_tensor.item() == SCHED(8)
 
 
-def test_compiled_optimizer_step_does_not_recompile():
+@pytest.mark.parametrize("clock, plateau", [("optimizer", True), ("optimizer", False),
+                                           ("manual", False)])
+def test_compiled_optimizer_step_does_not_recompile(clock, plateau):
+    """A tensor LR under torch.compile: the update runs eagerly at a graph break, so the
+    counter is not traced (a guard on it would recompile at every update). With
+    clock="manual", ``sched.step()`` is inside the compiled function."""
     import torch._dynamo
 
     def run(compiled):
@@ -179,23 +184,31 @@ def test_compiled_optimizer_step_does_not_recompile():
         torch.manual_seed(0)
         m = torch.nn.Linear(8, 4)
         opt = torch.optim.Adam(m.parameters(), lr=torch.tensor(0.01))
-        s = lrkit.plateau(lrkit.warmup(lrkit.cosine(0.01, 1e-4, 90), 10), factor=0.5,
-                          patience=0)
-        sched = LRScheduler(opt, s)
-        step = torch.compile(opt.step) if compiled else opt.step
+        s = lrkit.warmup(lrkit.cosine(0.01, 1e-4, 90), 10)
+        sched = LRScheduler(opt, lrkit.plateau(s, factor=0.5, patience=0) if plateau else s,
+                            clock=clock)
+
+        def update():
+            opt.step()
+            if clock == "manual":
+                sched.step()
+
+        step = torch.compile(update) if compiled else update
         data = torch.randn(110, 16, 8)
         for i in range(110):
             m(data[i]).pow(2).mean().backward()
             step()
             opt.zero_grad()
-            if i in (50, 51):
+            if plateau and i in (50, 51):
                 sched.observe(1.0)   # the second is not an improvement: one reduction
         frames = torch._dynamo.utils.counters["stats"]["unique_graphs"]
         return [p.detach().clone() for p in m.parameters()], sched, frames
 
     eager, sched_e, _ = run(False)
     compiled, sched_c, graphs = run(True)
-    assert sched_c.plateau_states[0]["reductions"] == 1 and sched_c.count == 110
+    assert sched_c.count == 110 and sched_c.current() == sched_e.current()
+    if plateau:
+        assert sched_c.plateau_states[0]["reductions"] == 1
     for a, b in zip(eager, compiled):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
     assert graphs == 1, f"{graphs} graphs compiled for 110 updates"  # once, no recompiles
@@ -478,3 +491,62 @@ def test_ema_with_a_decay_schedule_drives_averaged_model():
         ema_avg_fn(lrkit.constant(1.5))
     with pytest.raises(ScheduleError, match="needs steps_per_epoch"):
         ema_avg_fn(lrkit.cosine(0.9, 1.0, "5ep"))
+
+
+# The hot path (one schedule for every group, plain float values) keeps one float for all the
+# groups instead of a value per group; whatever else happens between updates, each update must
+# use the planned value unless something else wrote one, which is then reported and replaced.
+EVENTS = st.lists(st.tuples(st.integers(0, 11), st.sampled_from(
+    ["other value", "same value, new float", "tensor", "add group", "reload optimizer"]),
+    st.integers(0, 2)), max_size=4)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(schedules.filter(lambda s: "plateau" not in repr(s)), st.integers(1, 3),
+       st.sampled_from(["optimizer", "manual"]), EVENTS)
+@example(SCHED, 3, "optimizer", [(3, "other value", 1), (5, "add group", 0)])
+@example(SCHED, 2, "manual", [(2, "same value, new float", 1), (4, "other value", 1),
+                              (6, "tensor", 0), (8, "reload optimizer", 0)])
+def test_the_fast_path_uses_the_plan_whatever_else_happens(s, groups, clock, events):
+    m, opt = model_and_opt(groups=groups)
+    sched = LRScheduler(opt, s, clock=clock)
+    seen = []
+    opt.register_step_pre_hook(lambda o, a, kw: seen.append([float(g["lr"]) for g in
+                                                            o.param_groups[:groups]]))
+    want, changed, extra = [], set(), []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for k in range(12):
+            planned = [s(k)] * groups
+            for when, what, j in events:
+                j %= groups
+                if when != k:
+                    continue
+                g = opt.param_groups[j]
+                if what == "other value":
+                    g["lr"] = planned[j] = float(g["lr"]) * 0.5 + 1.0
+                    changed.add((k, j))  # one report per group and update
+                elif what == "same value, new float":
+                    g["lr"] = float(str(float(g["lr"])))
+                elif what == "tensor" and not isinstance(g["lr"], torch.Tensor):
+                    g["lr"] = torch.tensor(float(g["lr"]), dtype=torch.float64)
+                elif what == "add group":  # not scheduled: keeps its own value, even
+                    p = torch.nn.Parameter(torch.zeros(2))  # the float object lrkit wrote
+                    p.grad = torch.zeros(2)
+                    lr = opt.param_groups[0]["lr"]
+                    lr = float(lr) if isinstance(lr, torch.Tensor) else lr
+                    opt.add_param_group({"params": [p], "lr": lr})
+                    extra.append((len(opt.param_groups) - 1, lr))
+                elif what == "reload optimizer":  # new group dicts, same values
+                    opt.load_state_dict(opt.state_dict())
+            want.append(planned)
+            m(torch.randn(4, 3)).pow(2).sum().backward()
+            opt.step()
+            if clock == "manual":
+                sched.step()
+    assert seen == want
+    assert sched.count == 12 and sched.current() == s(12)
+    for i, v in extra:
+        assert float(opt.param_groups[i]["lr"]) == v
+    reports = [w for w in caught if "was changed by something else" in str(w.message)]
+    assert len(reports) == len(changed), [str(w.message) for w in caught]

@@ -33,6 +33,7 @@ _CLOCKS = ("optimizer", "manual", "samples", "tokens")
 _ON_CHANGE = ("error", "use_new", "rescale", "branch")
 _KEY = re.compile(r"^(\w+)(?:\[(\d+)\])?$")
 _WHO = "lrkit.torch.LRScheduler"
+_NOT_FAST: Any = object()  # what no group holds: the fast path's float when there is none
 
 
 class LRScheduler(_TorchLRScheduler):
@@ -128,8 +129,11 @@ class LRScheduler(_TorchLRScheduler):
         self._derived = derived  # the count before each update, from per_update
         self.plateau_states = {i: s.init() for i, s in plan.items() if isinstance(s, plateau)}
         self._written: dict[int, float] = {}  # what lrkit last wrote, to notice other writers
+        # The fast path (``_advance``): one schedule's compiled s(k) for every group, and the
+        # float each group holds while only lrkit writes (``_NOT_FAST`` when there is none).
         self._shared = self._fast_path()
-        self._step_count = 1
+        self._last: Any = _NOT_FAST
+        self._step_count = 1  # PyTorch's attribute (accelerate adds to it); lrkit's is count
         if relative:
             for i in plan:
                 groups[i].setdefault(initial, bases[i])
@@ -143,6 +147,8 @@ class LRScheduler(_TorchLRScheduler):
             self._hooks = [optimizer.register_step_post_hook(self._advance)]
         else:  # (and here, for the clocks that take no hook)
             optimizer.__dict__["_lrkit_scheduler"] = self
+        if clock == "manual":  # step() is the update: the common call goes straight to it
+            self.step = self._manual_step  # type: ignore[method-assign]
 
     # -- the values ----------------------------------------------------------------------------
 
@@ -211,54 +217,88 @@ class LRScheduler(_TorchLRScheduler):
             if isinstance(s, plateau) or self.relative:
                 v = self._value(i, s, k)
             else:  # one evaluation for the groups that share a schedule
-                v = shared.get(id(s)) or shared.setdefault(id(s), s._scalar(k))
+                v = shared[id(s)] if id(s) in shared else shared.setdefault(id(s), s._scalar(k))
             g = groups[i]
             if index is None and not isinstance(g[key], torch.Tensor):
                 g[key] = self._written[i] = v
             else:
                 _store(g, key, index, v)
                 self._written[i] = float(_read(g, key, index, i, ""))
+        # the fast path's float: every group holds the one lrkit just wrote
+        last = next(iter(self._written.values()), _NOT_FAST)
+        self._last = last if self._shared is not None and all(
+            g.get(key) is last for g in groups) else _NOT_FAST
 
     # -- the clock -----------------------------------------------------------------------------
 
     def _advance(self, *hook_args: Any) -> None:
-        """One update done: count it and write the next update's values (the hot path, with
-        either clock; the optimizer's step hook passes its arguments, unused). Outside
-        compilation it runs directly, without the cost of a disabled-dynamo wrapper."""
+        """One update done: count it and write the next update's values (the hot path, the
+        optimizer's step hook, whose arguments it leaves unused; with ``clock="manual"``,
+        ``step()``). Outside compilation it runs directly, without the cost of a
+        disabled-dynamo wrapper."""
         if torch.compiler.is_dynamo_compiling():
             return self._eager_advance()  # type: ignore[no-any-return]
-        groups, key, written = self.optimizer.param_groups, self._key, self._written
         self.count = count = self.count + 1
         shared = self._shared
         if shared is not None:  # the common case, spelled out: it runs at every update
-            v = shared(count)
-            for i, want in written.items():
-                g = groups[i]
-                found = g[key]
-                if found is want:  # the float lrkit wrote, untouched
-                    g[key] = written[i] = v
-                    continue
-                if found.__class__ is float:
-                    if found != want:
-                        self._not_the_owner(i, want, found)
-                    g[key] = written[i] = v
-                    continue
-                self._check_owner(i, want)
-                _store(g, key, None, v)
-                written[i] = float(_read(g, key, None, i, ""))
-            return
-        for i, want in written.items():
+            groups, key, last = self.optimizer.param_groups, self._key, self._last
+            if len(groups) == self._n:
+                v = shared(count)
+                for g in groups:
+                    if g[key] is not last:  # something else wrote, or a tensor value
+                        return self._update(v)
+                    g[key] = v
+                self._last = v
+                return
+        self._update()
+
+    def _manual_step(self, metrics: float | None = None, epoch: int | None = None, *,
+                     samples: int | None = None, tokens: int | None = None) -> None:
+        """``step()`` with ``clock="manual"``: the common call is ``_advance`` spelled out again
+        (calling it would cost a sixth of the update); any other goes to
+        ``LRScheduler.step``."""
+        if metrics is None and epoch is None and samples is None and tokens is None:
+            if torch.compiler.is_dynamo_compiling():
+                return self._eager_advance()  # type: ignore[no-any-return]
+            self.count = count = self.count + 1
+            shared = self._shared
+            if shared is not None:
+                groups, key, last = self.optimizer.param_groups, self._key, self._last
+                if len(groups) == self._n:
+                    v = shared(count)
+                    for g in groups:
+                        if g[key] is not last:
+                            return self._update(v)
+                        g[key] = v
+                    self._last = v
+                    return
+            return self._update()
+        return LRScheduler.step(self, metrics, epoch, samples=samples, tokens=tokens)
+
+    def _update(self, fresh: float = _NOT_FAST) -> None:
+        """The rest of an update whose count is taken: notice values something else wrote,
+        then write every group. ``fresh``: the value the fast path already wrote into the
+        groups before it met one that does not hold ``_last``."""
+        last = self._last
+        if last is not _NOT_FAST:  # every group held ``last`` (the fast path keeps no
+            groups, key = self.optimizer.param_groups, self._key  # ``_written``)
+            self._written = {i: fresh if groups[i].get(key) is fresh else last
+                             for i in self._written}
+        for i, want in self._written.items():
             self._check_owner(i, want)
         if self._derived is not None:
-            self._previous, self.consumed = self.consumed, self._derived(count)
+            self._previous, self.consumed = self.consumed, self._derived(self.count)
         self._write()
 
     def _fast_path(self) -> Any:
-        """One schedule, absolute values, a plain key: its compiled s(k) for ``_advance``."""
-        plan = self.schedules
+        """Every group under one schedule, absolute values, a plain key, the update clocks:
+        its compiled s(k) for ``_advance`` (and ``_n``, the number of groups, with it)."""
+        plan, groups = self.schedules, self.optimizer.param_groups
         one = next(iter(plan.values())) if plan else None
+        self._n = len(groups)
         if one is None or len({id(s) for s in plan.values()}) > 1 or self.relative \
-                or self._index is not None or isinstance(one, plateau) or not self._by_updates:
+                or set(plan) != set(range(len(groups))) or self._index is not None \
+                or isinstance(one, plateau) or not self._by_updates:
             return None  # (the samples and tokens clocks take _write's path)
         return one._scalar
 
@@ -287,8 +327,7 @@ class LRScheduler(_TorchLRScheduler):
         """
         if metrics is None and epoch is None and samples is None and tokens is None and (
                 self._by_updates or self._derived is not None):  # the common case first
-            self._step_count += 1  # (it runs at every update)
-            if self.clock == "manual":
+            if self.clock == "manual":  # (``_manual_step`` takes this call)
                 self._advance()
             return
         if epoch is not None:
@@ -297,7 +336,6 @@ class LRScheduler(_TorchLRScheduler):
         counted = self._by_updates or self._derived is not None  # (no samples= needed)
         n = None if samples is None and tokens is None and counted \
             else self._amount(samples, tokens)  # (checked before anything changes)
-        self._step_count += 1
         if metrics is not None:
             self.observe(metrics)
         if n is None:  # the update clocks
