@@ -59,7 +59,7 @@ def keras_applied(kind):
     w = keras.Variable(np.zeros(1, dtype="float32"))
     opt = keras.optimizers.SGD(learning_rate=LearningRateSchedule(BY_KIND[kind]))
     if kind == "plateau":  # what lrkit.keras.Plateau sets up at the start of fit()
-        opt._learning_rate._reductions = keras.Variable(0, dtype="int32", trainable=False)
+        opt._learning_rate._watched = True
     out = []
     for _ in range(N):
         w.assign(keras.ops.zeros(1))

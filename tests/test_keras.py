@@ -1,6 +1,7 @@
 """lrkit.keras with model.fit on the JAX backend: accumulation, serialization, the applied LR in
 logs, plateau, and per-epoch schedules as Keras' LearningRateScheduler applies them."""
 
+import json
 import math
 import os
 import subprocess
@@ -251,19 +252,30 @@ def test_plateau_state_survives_backup_and_restore(tmp_path):
     ("bad", -3, "['bad']: must be an int >= 0, got -3"),
     ("cooldown", -1, "['cooldown']: must be an int >= 0, got -1"),
     ("reductions", -2, "['reductions']: must be an int >= 0, got -2"),
-    ("best", float("nan"), "['best']: must be a number or None, got nan"),
-    ("has_best", 2, "['has_best']: must be 0 or 1, got 2"),
+    ("reductions", 2.5, "['reductions']: must be an int >= 0, got 2.5"),
 ])
-def test_tampered_plateau_variables_are_refused(name, value, message):
+def test_a_tampered_plateau_checkpoint_is_refused(tmp_path, name, value, message):
+    import h5py
+
     s = lrkit.plateau(lrkit.constant(0.05), factor=0.5, patience=0)
     m = model(LearningRateSchedule(s))
     m.fit(*data(), batch_size=8, epochs=1, verbose=0, callbacks=[Plateau("loss")])
-    variables = m.optimizer._learning_rate._vars
-    variables["has_best"].assign(1)               # a best is known: its value counts
-    variables[name].assign(value)                 # as a tampered checkpoint restores it
-    with pytest.raises(lrkit.ConfigError) as info:
-        m.fit(*data(), batch_size=8, epochs=1, verbose=0, callbacks=[Plateau("loss")])
-    assert str(info.value) == "lrkit.keras.Plateau: the optimizer's plateau state" + message
+    path = str(tmp_path / "run.weights.h5")
+    m.save_weights(path)
+    with h5py.File(path, "r+") as f:  # as a tampered checkpoint holds it
+        del f[f"optimizer/_lrkit_plateau/vars/{name}"]
+        f[f"optimizer/_lrkit_plateau/vars/{name}"] = value
+    with pytest.raises(ValueError) as info:  # Keras' loader wraps what a saved object raises
+        m.load_weights(path)
+    assert "\n\nlrkit.keras.Plateau: the checkpoint's plateau state" + message + "\n\n" \
+        in str(info.value)
+    assert m.optimizer._learning_rate.plateau_state[name] != value  # nothing was taken
+    with pytest.raises(lrkit.ConfigError) as info:  # and as a tampered model config holds it
+        LearningRateSchedule.from_config({**m.optimizer._learning_rate.get_config(),
+                                          "plateau_state": {**lrkit.plateau(
+                                              lrkit.constant(1.0)).init(), name: value}})
+    assert str(info.value) == ("lrkit.keras.LearningRateSchedule: config['plateau_state']"
+                               + message)
 
 
 @pytest.mark.parametrize("schedule, message", [
@@ -383,8 +395,8 @@ def test_change_plan_after_fit_in_the_same_process_retraces():
     (LearningRateSchedule(PLAN), 0.1, {}, "lrkit.keras.change_plan: 'schedule' must be an "
      "lrkit schedule, its config or its text, got float"),
     (LearningRateSchedule(lrkit.plateau(PLAN)), lrkit.constant(0.1), {},
-     "lrkit.keras.change_plan: the restored schedule is a plateau schedule, whose state lives "
-     "in the callbacks; build the optimizer with the new plan"),
+     "lrkit.keras.change_plan: the restored schedule is a plateau schedule, whose reductions "
+     "were measured against the old plan; build the optimizer with the new plan"),
 ])
 def test_change_plan_refuses_with_the_reason(lr, plan, kwargs, message):
     with pytest.raises(ScheduleError) as info:
@@ -588,6 +600,29 @@ def test_the_keras_schedule_refuses_or_evaluates(per_update, clock, accumulation
     assert LearningRateSchedule.from_config(lr.get_config()).get_config() == lr.get_config()
 
 
+_state_values = _junk | st.floats(allow_nan=False) | st.integers(-3, 3)
+
+
+@pytest.mark.fuzz
+@budget(100)
+@given(_junk | st.dictionaries(st.sampled_from(["best", "bad", "cooldown", "reductions", "x"]),
+                               _state_values, max_size=5))
+def test_a_saved_plateau_state_is_refused_or_restored(state):
+    """A model file's config is user data: its plateau_state is refused with a ConfigError,
+    or restored as a well-formed state that saves back as it is."""
+    config = {**LearningRateSchedule(lrkit.plateau(PLAN)).get_config(), "plateau_state": state}
+    try:
+        lr = LearningRateSchedule.from_config(config)
+    except lrkit.ConfigError as e:
+        assert str(e).startswith("lrkit.keras.LearningRateSchedule: config['plateau_state']")
+        return
+    got = lr.plateau_state
+    assert state is None and got == lrkit.plateau(PLAN).init() or (
+        set(got) == {"best", "bad", "cooldown", "reductions"} and min(
+            got["bad"], got["cooldown"], got["reductions"]) >= 0)
+    assert LearningRateSchedule.from_config(lr.get_config()).plateau_state == got
+
+
 @pytest.mark.fuzz
 @budget(100)
 @given(st.text(max_size=10) | st.sampled_from(["beta_1", "beta_2", "epsilon", "momentum",
@@ -602,17 +637,121 @@ def test_schedule_hyperparameters_refuses_or_wraps(name, schedule):
     assert out is opt and isinstance(schedule, lrkit.Schedule)
 
 
-def test_saving_a_plateau_model_warns_what_load_model_will_skip(tmp_path):
-    s = lrkit.plateau(lrkit.constant(0.1), patience=0, threshold=0.99)
-    m = model(LearningRateSchedule(s))
-    m.fit(*data(16), batch_size=8, epochs=2, verbose=0, callbacks=[Plateau("loss")])
-    with pytest.warns(UserWarning, match=r"keras.models.load_model, which rebuilds the "
-                      r"optimizer without them, skips the whole optimizer state"):
-        m.save(tmp_path / "run.keras")
-    import warnings
+def test_load_model_resumes_a_plateau_run_whole(tmp_path):
+    """model.save, keras.models.load_model, fit on: every update of the resumed run gets the
+    value the uninterrupted run used, and the optimizer's own state (iterations, Adam's
+    moments) and the plateau state all come back."""
+    s = lrkit.plateau(lrkit.warmup(lrkit.constant(0.05), 4), factor=0.5, patience=0,
+                      threshold=0.9)
+    x, y = data()
+    straight = LRLogger()
+    m = model(keras.optimizers.Adam(learning_rate=LearningRateSchedule(s)))
+    m.fit(x, y, batch_size=8, epochs=6, verbose=0, shuffle=False,
+          callbacks=[straight, Plateau("loss")])
+    first = model(keras.optimizers.Adam(learning_rate=LearningRateSchedule(s)))
+    first.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False, callbacks=[Plateau("loss")])
+    first.save(tmp_path / "run.keras")
+    again = keras.models.load_model(tmp_path / "run.keras")
+    lr = again.optimizer._learning_rate
+    assert lr.plateau_state == first.optimizer._learning_rate.plateau_state
+    assert lr.plateau_state["reductions"] >= 1            # a reduction to carry over
+    assert int(again.optimizer.iterations) == int(first.optimizer.iterations) > 0
+    for a, b in zip(again.optimizer.variables, first.optimizer.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    resumed = LRLogger()
+    again.fit(x, y, batch_size=8, epochs=6, initial_epoch=3, verbose=0, shuffle=False,
+              callbacks=[resumed, Plateau("loss")])
+    assert [k for k, _ in resumed.history] == [k for k, _ in straight.history][-len(
+        resumed.history):]
+    np.testing.assert_allclose([v for _, v in resumed.history],
+                               [v for _, v in straight.history][-len(resumed.history):],
+                               rtol=1e-6)
+    assert lr.plateau_state == m.optimizer._learning_rate.plateau_state  # (no shuffling:
+    for a, b in zip(again.get_weights(), m.get_weights()):                # the same batches)
+        np.testing.assert_allclose(a, b, rtol=1e-6)
 
-    with warnings.catch_warnings(record=True) as seen:  # what Keras then does, as warned
-        warnings.simplefilter("always")
-        again = keras.models.load_model(tmp_path / "run.keras")
-    assert any("Skipping variable loading for optimizer" in str(w.message) for w in seen)
-    assert int(again.optimizer.iterations) == 0 != int(m.optimizer.iterations)
+
+def test_a_reduction_traces_the_train_step_again():
+    """The reductions are a constant of the compiled step: a change traces it again before the
+    next update, and nothing else does (a second fit reuses the step)."""
+    s = lrkit.plateau(lrkit.constant(0.05), factor=0.5, patience=1, threshold=0.999)
+    x, y = data(64)
+    m = model(LearningRateSchedule(s))
+    lr = m.optimizer._learning_rate
+    traces, call = [], LearningRateSchedule.__call__
+
+    def counting(self, step):
+        if lrkit.keras._traced(step):
+            traces.append(self.plateau_state["reductions"])
+        return call(self, step)
+
+    logger = LRLogger()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(LearningRateSchedule, "__call__", counting)
+        m.fit(x, y, batch_size=8, epochs=6, verbose=0, callbacks=[logger, Plateau("loss")])
+        m.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[logger, Plateau("loss")])
+    n = lr.plateau_state["reductions"]
+    assert n >= 2 and traces == list(range(n))  # the last one has had no update since
+    used = [v for _, v in logger.history]
+    assert sorted(set(used), reverse=True) == [float(np.float32(0.05 * 0.5 ** j)) for j in range(n)]
+
+
+def plateau_fit_by_epoch():
+    """Fit 6 epochs of 8 updates with a plateau fed a flat metric; per update the LR it
+    applied, read from the weights (the kernel's gradient is 1: each update subtracts the LR),
+    and per epoch the plateau state's reductions after it."""
+    s = lrkit.plateau(lrkit.constant(0.05), factor=0.5, patience=1)
+    keras.utils.set_random_seed(0)
+    m = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False,
+                                                                kernel_initializer="zeros")])
+    m.compile(optimizer=keras.optimizers.SGD(learning_rate=LearningRateSchedule(s)),
+              loss=lambda y, p: keras.ops.mean(p))
+    kernel = m.layers[0].kernel
+    used, counts = [], []
+
+    def weight():
+        if hasattr(m, "jax_state_sync"):  # JAX keeps the state out of the variables in fit
+            m.jax_state_sync()
+        return float(np.asarray(kernel.numpy(), dtype=np.float64).item())
+
+    class Applied(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            self.w = weight()
+
+        def on_train_batch_end(self, batch, logs=None):
+            used.append(self.w - weight())
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs["flat"] = 1.0  # never improves: a reduction every patience + 1 epochs
+
+    class After(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            counts.append(m.optimizer._learning_rate.plateau_state["reductions"])
+
+    m.fit(np.ones((64, 1), "float32"), np.zeros((64, 1), "float32"), batch_size=8, epochs=6,
+          shuffle=False, verbose=0, callbacks=[Applied(), Plateau("flat"), After()])
+    return used, counts
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch", "tensorflow"])
+def test_each_epoch_applies_the_state_after_the_one_before_on_every_backend(backend):
+    """The reductions are a constant of the traced step on JAX and TensorFlow (traced again
+    when they change), read at each update on torch: on all three each epoch's updates apply
+    the state the epoch before left."""
+    if backend == "jax":
+        used, counts = plateau_fit_by_epoch()
+    else:
+        pytest.importorskip(backend, reason=f"{backend} is not in the test environment")
+        code = ("import json, sys; sys.path.insert(0, 'tests'); import test_keras as t; "
+                "print(json.dumps(t.plateau_fit_by_epoch()))")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env={**os.environ, "KERAS_BACKEND": backend},
+                             cwd=Path(__file__).parent.parent)
+        assert out.returncode == 0, out.stderr[-3000:]
+        used, counts = json.loads(out.stdout.strip().splitlines()[-1])
+    # PyTorch's patience rule, patience=1: the 2nd epoch after the best is the reduction's
+    assert counts == [0, 0, 1, 1, 2, 2]
+    for epoch in range(6):
+        want = 0.05 * 0.5 ** ([0] + counts)[epoch]
+        np.testing.assert_allclose(used[epoch * 8:(epoch + 1) * 8], [want] * 8, rtol=1e-5,
+                                   err_msg=f"epoch {epoch}")

@@ -246,7 +246,7 @@ def run_keras(s, metrics):
     updates()
     for epoch, m in enumerate(metrics):
         cb.on_epoch_end(epoch, {"loss": m})
-        counts.append(int(keras.ops.convert_to_numpy(cb.lr._vars["reductions"])))
+        counts.append(cb.lr.plateau_state["reductions"])
         updates()
     return applied, counts
 

@@ -7,7 +7,6 @@ What does not live here: the schedules (``lrkit``), the monitor (``lrkit.monitor
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,7 +18,7 @@ from ._combine import plateau, resumed
 from ._schedule import Schedule
 from ._xp import SCALAR, namespace_for
 from .config import from_config
-from .errors import ConfigError, ScheduleError
+from .errors import ScheduleError
 
 __all__ = ["LRLogger", "LearningRateSchedule", "Plateau", "change_plan", "per_epoch",
            "range_test", "schedule_hyperparameters"]
@@ -90,9 +89,10 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
             raise ScheduleError(f"{_WHO}: 'gradient_accumulation_steps' must be a whole number "
                                 f">= 1, got {gradient_accumulation_steps!r}")
         self.gradient_accumulation_steps = n
+        #: a plateau schedule's state, as plain data (``lrkit.keras.Plateau`` moves it)
         self.plateau_state = self.schedule.init() if isinstance(self.schedule, plateau) else None
-        self._reductions: Any = None  # set up by lrkit.keras.Plateau, in optimizer variables
-        self._vars: dict[str, Any] | None = None
+        self._watched = False  # a Plateau callback drives the state
+        self._baked: int | None = None  # the reductions the latest trace holds as a constant
 
     def __call__(self, step: Any) -> Any:
         ops = keras.ops
@@ -103,12 +103,15 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
             k = self._consumed.traced(k)
         v = s.evaluate(k, ops)
         if isinstance(s, plateau):
-            if self._reductions is None:
+            if not self._watched or self.plateau_state is None:
                 raise ScheduleError(f"{_WHO}: a plateau schedule needs the lrkit.keras.Plateau "
                                     "callback in model.fit(callbacks=[...]) to observe its "
                                     "metric")
+            n = self.plateau_state["reductions"]
+            if _traced(step):  # a constant of the compiled step: Plateau has it traced again
+                self._baked = n  # when n changes
             xp = namespace_for(v, ops).using(v.dtype)
-            v = _plateau.reduce(s, v, ops.cast(self._reductions, v.dtype), xp)
+            v = _plateau.reduce(s, v, ops.cast(n, v.dtype), xp)
         return ops.cast(v, "float32")
 
     def value(self, k: int) -> float:
@@ -121,19 +124,14 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
         return s(k)
 
     def get_config(self) -> dict[str, Any]:
-        if self._vars is not None:  # saved with a model: say now what load_model will do
-            warnings.warn(
-                f"{_WHO}: this optimizer holds lrkit.keras.Plateau's state in variables it "
-                "gained when fit started, so keras.models.load_model, which rebuilds the "
-                "optimizer without them, skips the whole optimizer state (iterations and "
-                "moments too); resume this run with BackupAndRestore or load_weights after a "
-                "fit call (docs/keras.md)", UserWarning, stacklevel=2)
         config = {"schedule": self.schedule.to_config(),
                   "gradient_accumulation_steps": self.gradient_accumulation_steps}
         if self.clock != "updates":
             p = self.per_update
             config.update(clock=self.clock,
                           per_update=p if isinstance(p, int) else p.to_config())
+        if self.plateau_state is not None:  # (model.save: keras.models.load_model resumes it)
+            config["plateau_state"] = dict(self.plateau_state)
         return config
 
     @classmethod
@@ -143,10 +141,24 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
         if not isinstance(config, Mapping):
             config = {}  # (the schedule's check below says what is missing)
         p = config.get("per_update")
-        return cls(_saved.schedule(config.get("schedule"), f"{_WHO}: config['schedule']"),
+        made = cls(_saved.schedule(config.get("schedule"), f"{_WHO}: config['schedule']"),
                    config.get("gradient_accumulation_steps"), clock=config.get("clock", "updates"),
                    per_update=_saved.schedule(p, f"{_WHO}: config['per_update']")
                    if isinstance(p, Mapping) else p)
+        state = config.get("plateau_state")
+        if state is not None and isinstance(made.schedule, plateau):
+            made.plateau_state = _plateau.plain(made.schedule, _plateau.unplain(
+                made.schedule, state, f"{_WHO}: config['plateau_state']"))
+        return made
+
+
+def _traced(x: Any) -> bool:
+    """Whether ``x`` is a value being traced into a compiled function, not a concrete one."""
+    try:
+        keras.ops.convert_to_numpy(x)
+    except Exception:  # JAX's tracer errors, TensorFlow's symbolic tensors
+        return True
+    return False
 
 
 def _per_update(p: Any, clock: str) -> Any:
@@ -253,9 +265,10 @@ def change_plan(model: Any, schedule: Schedule | Mapping[str, Any] | str, *,
     count = int(optimizer.iterations) // lr.gradient_accumulation_steps
     if lr._consumed is not None:
         count = lr._consumed(count)  # the schedule's position: the samples (tokens) consumed
-    if lr.plateau_state is not None or lr._reductions is not None:
-        raise ScheduleError(f"{who}: the restored schedule is a plateau schedule, whose state "
-                            "lives in the callbacks; build the optimizer with the new plan")
+    if lr.plateau_state is not None:
+        raise ScheduleError(f"{who}: the restored schedule is a plateau schedule, whose "
+                            "reductions were measured against the old plan; build the optimizer "
+                            "with the new plan")
     plan = new if on_change == "use_new" else resumed(lr.schedule, new, count, who)
     optimizer.learning_rate = LearningRateSchedule(plan, lr.gradient_accumulation_steps,
                                                    clock=lr.clock, per_update=lr.per_update)
@@ -312,12 +325,6 @@ class LRLogger(keras.callbacks.Callback):  # type: ignore[misc]
             logs[self.key] = self.history[-1][1]
 
 
-# The plateau state in optimizer variables; has_best is 0 until the first observation is stored
-# (the variables start at 0; states written before lrkit kept ±inf as best also have it 0).
-_STATE = (("best", "float32"), ("has_best", "int32"), ("bad", "int32"), ("cooldown", "int32"),
-          ("reductions", "int32"))
-
-
 class Plateau(keras.callbacks.Callback):  # type: ignore[misc]
     """Drive the optimizer's ``lrkit.plateau`` schedule from a monitored metric, per epoch.
 
@@ -326,10 +333,15 @@ class Plateau(keras.callbacks.Callback):  # type: ignore[misc]
     schedule applies the reductions to its values. The state machine is ``lrkit.plateau``'s, the
     same code as in ``lrkit.torch`` and ``lrkit.optax``: the plateau's ``rule`` (PyTorch's by
     default, ``rule="keras"`` for Keras' own), ``cooldown``, ``min_value`` and ``eps`` mean the
-    same in all three. The state lives in optimizer variables (the best metric in float32, as
-    Keras logs metrics), so ``model.save_weights`` and ``BackupAndRestore`` keep it: list this
-    callback before ``BackupAndRestore``, whose ``on_epoch_end`` saves what this one has just
-    observed.
+    same in all three.
+
+    The state is the schedule's ``plateau_state``, plain data: ``model.save`` keeps it in the
+    schedule's config (``keras.models.load_model`` restores it with the whole optimizer), and
+    ``model.save_weights`` and ``BackupAndRestore`` in the weights file, through an object this
+    callback puts on the optimizer. List it before ``BackupAndRestore``, whose ``on_epoch_end``
+    saves what this one has just observed. The number of reductions is a constant of the
+    compiled train step: when it changes, the step is traced again (one compilation per
+    reduction).
     """
 
     def __init__(self, monitor: str = "val_loss") -> None:
@@ -342,16 +354,10 @@ class Plateau(keras.callbacks.Callback):  # type: ignore[misc]
         if not isinstance(self.lr.schedule, plateau):
             raise ScheduleError("lrkit.keras.Plateau: the optimizer's schedule is not a plateau; "
                                 "wrap it as lrkit.plateau(...)")
-        if getattr(self.lr, "_vars", None) is None:
-            opt = model.optimizer
-            self.lr._vars = {n: opt.add_variable((), dtype=d, name=f"lrkit_plateau_{n}")
-                             for n, d in _STATE}
-            self.lr._reductions = self.lr._vars["reductions"]
-
-    @property
-    def _vars(self) -> dict[str, Any]:
-        assert self.lr._vars is not None  # created in set_model
-        return self.lr._vars
+        self.lr._watched = True
+        saved = getattr(model.optimizer, _CHECKPOINT, None)
+        if not (isinstance(saved, _PlateauCheckpoint) and saved.lr is self.lr):
+            setattr(model.optimizer, _CHECKPOINT, _PlateauCheckpoint(self.lr))
 
     @property
     def _schedule(self) -> plateau:
@@ -359,30 +365,60 @@ class Plateau(keras.callbacks.Callback):  # type: ignore[misc]
         assert isinstance(s, plateau)  # checked in set_model
         return s
 
-    def _read(self) -> _plateau.State:
-        # Restored weights can hold anything: the state is checked as lrkit.torch checks its
-        # saved plateau states (a ConfigError naming the field).
-        v = {n: keras.ops.convert_to_numpy(var).item() for n, var in self._vars.items()}
-        where = "lrkit.keras.Plateau: the optimizer's plateau state"
-        if v["has_best"] not in (0, 1):
-            raise ConfigError(f"{where}['has_best']", f"must be 0 or 1, got {v['has_best']!r}")
-        return _plateau.unplain(self._schedule, {
-            "best": v["best"] if v["has_best"] else None,
-            **{k: v[k] for k in ("bad", "cooldown", "reductions")}}, where)
-
-    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        # restored weights bring the state back
-        self.lr.plateau_state = _plateau.plain(self._schedule, self._read())
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._trace_again_if_changed()  # (BackupAndRestore may have restored a state)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         metric = (logs or {}).get(self.monitor)
         if metric is None:
             raise ScheduleError(f"lrkit.keras.Plateau: no {self.monitor!r} in the epoch's logs "
                                 f"(it has {sorted(logs or {})}); pass monitor= one of them")
-        state = _plateau.observe(self._schedule, self._read(), float(metric), SCALAR)
-        self.lr.plateau_state = _plateau.plain(self._schedule, state)
-        for name, value in {**state._asdict(), "has_best": 1}.items():
-            self._vars[name].assign(value)
+        s = self._schedule
+        state = _plateau.unplain(s, self.lr.plateau_state)
+        self.lr.plateau_state = _plateau.plain(
+            s, _plateau.observe(s, state, float(metric), SCALAR))
+        self._trace_again_if_changed()
+
+    def _trace_again_if_changed(self) -> None:
+        lr = self.lr
+        if lr._baked is not None and lr.plateau_state is not None \
+                and lr._baked != lr.plateau_state["reductions"]:
+            self.model.make_train_function(force=True)
+            lr._baked = None
+
+
+_CHECKPOINT = "_lrkit_plateau"  # the optimizer's attribute that Keras' saving walks to
+
+
+class _PlateauCheckpoint(keras.layers.Layer):  # type: ignore[misc]
+    """The plateau state in weights files: Keras saves (loads) the objects it finds on the
+    optimizer's attributes, a layer among them, with their ``save_own_variables``
+    (``load_own_variables``), which here write (read) the state's numbers. Not a layer of the
+    model: it has no weights and is never called."""
+
+    def __init__(self, lr: LearningRateSchedule) -> None:
+        super().__init__(name="lrkit_plateau")
+        self.lr = lr
+
+    def save_own_variables(self, store: Any) -> None:
+        st = self.lr.plateau_state or {}
+        best = st.get("best")
+        store["best"] = np.float64("nan" if best is None else best)
+        for name in ("bad", "cooldown", "reductions"):
+            store[name] = np.int64(st.get(name, 0))
+
+    def load_own_variables(self, store: Any) -> None:
+        keys = set(store.keys())
+        if not keys:  # weights saved before this callback: the state stays
+            return
+        where = "lrkit.keras.Plateau: the checkpoint's plateau state"
+        got = {name: np.asarray(store[name]).item() if name in keys else None
+               for name in ("best", "bad", "cooldown", "reductions")}
+        if isinstance(got["best"], float) and got["best"] != got["best"]:  # nan: none yet
+            got["best"] = None
+        s = self.lr.schedule
+        assert isinstance(s, plateau)
+        self.lr.plateau_state = _plateau.plain(s, _plateau.unplain(s, got, where))
 
 
 # A hyperparameter Keras' optimizers compare in Python (``if self.momentum != 0``): a traced
