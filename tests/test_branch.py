@@ -180,3 +180,58 @@ def test_wsd_cycles_refuses_or_is_finite(peak, periods, warmup, decay, end, shap
     safe_if_accepted(lambda: lrkit.wsd_cycles(peak, periods, warmup, decay, end=end,
                                               decay_shape=shape).bind(steps_per_epoch=7,
                                                                       total_steps=900))
+
+
+def test_wsd_subtracts_every_term_of_a_length_given_as_a_sum():
+    # '1ep + 10' steps of warmup: the stable phase is over - 1ep - 10 - decay (it was
+    # over - 1ep + 10 - decay, a run 20 steps longer than 'over')
+    for s in (lrkit.wsd(1.0, "20ep", warmup="1ep + 10", decay="2ep - 5"),
+              lrkit.wsd_cycles(1.0, ["20ep"], warmup="1ep + 10", decay="2ep - 5")):
+        b = s.bind(steps_per_epoch=100)
+        assert b.duration == 2000
+        assert b(109) < 1.0 == b(110) == b(2000 - 195 - 1) > b(2000 - 195 + 1)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: lrkit.wsd(1.0, "10ep", warmup="5ep", decay="5ep"),
+     "wsd: 'warmup' + 'decay' ('5ep' + '5ep') must be shorter than 'over' ('10ep'), leaving a "
+     "stable phase"),
+    (lambda: lrkit.wsd_cycles(1.0, ["9ep", "20ep"], warmup="5ep", decay="5ep"),
+     "wsd_cycles: 'warmup' + 'decay' ('5ep' + '5ep') must fit in periods[0] ('9ep'); shorten "
+     "the decay or lengthen the period"),
+    (lambda: lrkit.wsd_cycles(1.0, ["10%", "4%"], warmup="1%", decay=["2%", "5%"]),
+     "wsd_cycles: 'decay[1]' ('5%') must fit in periods[1] ('4%'); shorten the decay or "
+     "lengthen the period"),
+])
+def test_wsd_lengths_in_one_unit_are_checked_when_built(make, message):
+    with pytest.raises(lrkit.ScheduleError) as info:
+        make()
+    assert str(info.value) == message
+
+
+def test_wsd_cycles_period_with_no_stable_phase_in_units():
+    # as with steps (periods=[10, 20], warmup=5, decay=5), a period that is all warmup and
+    # decay has no stable phase, rather than a zero-length one that binding refuses
+    s = lrkit.wsd_cycles(1.0, ["10ep", "20ep"], warmup="5ep", decay="5ep")
+    assert s.bind(steps_per_epoch=3) == lrkit.wsd_cycles(1.0, [30, 60], warmup=15, decay=15)
+
+
+_lengths = st.sampled_from(["4ep", "1ep + 7", "10%", "2ep - 3", "25", "3%  + 1ep"])
+
+
+@pytest.mark.fuzz
+@budget(200)
+@given(st.lists(st.sampled_from(["40ep", "30ep + 17", "60%", "35% - 2ep"]), min_size=1,
+                max_size=3), _lengths, _lengths)
+def test_wsd_cycles_lasts_its_periods(periods, warmup, decay):
+    """Bound, the plan lasts exactly the sum of its periods, each resolved alone (the
+    warmup and decays come out of them), or it is refused with a ScheduleError."""
+    from lrkit._time import Binding, resolve_time
+
+    b = Binding(steps_per_epoch=13, total_steps=5000)
+    try:
+        s = lrkit.wsd_cycles(1.0, periods, warmup=warmup, decay=decay).bind(
+            steps_per_epoch=13, total_steps=5000)
+    except lrkit.ScheduleError:
+        return
+    assert s.duration == sum(resolve_time(p, b, "t", "p") for p in periods)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from ._combine import warmup as _warmup
 from ._schedule import Schedule, sequence
 from ._shapes import _Anneal, constant, cosine, geometric, linear, one_minus_sqrt
-from ._time import Time, parse_time
+from ._time import Time, minus, parse_time, sign
 from .errors import ScheduleError, fail
 
 TYPE_CHECKING = False  # typing is imported by type checkers only: it costs ~5 ms
@@ -42,14 +42,11 @@ def wsd(peak: float, over: Time, warmup: Time, decay: Time, end: float = 0.0,
                    decay_shape)
     lengths = {n: parse_time(v, "wsd", n) for n, v in
                (("over", over), ("warmup", warmup), ("decay", decay))}
-    if all(isinstance(v, int) for v in lengths.values()):
-        stable: Time = lengths["over"] - lengths["warmup"] - lengths["decay"]  # type: ignore
-        if stable <= 0:  # type: ignore[operator]
-            raise ScheduleError(
-                f"wsd: 'warmup' + 'decay' ({lengths['warmup']} + {lengths['decay']} steps) must "
-                f"be shorter than 'over' ({lengths['over']} steps), leaving a stable phase")
-    else:
-        stable = " - ".join(str(lengths[n]) for n in ("over", "warmup", "decay"))
+    stable = minus(lengths["over"], lengths["warmup"], lengths["decay"])
+    if sign(stable) in (-1, 0):  # (None: it depends on the binding, which checks it)
+        raise ScheduleError(
+            f"wsd: 'warmup' + 'decay' ({_shown(lengths['warmup'], lengths['decay'])}) must be "
+            f"shorter than 'over' ({_shown(lengths['over'])}), leaving a stable phase")
     tail = constant(peak, over=stable) >> _DECAYS[decay_shape](peak, end, lengths["decay"])
     return _warmup(tail, lengths["warmup"])
 
@@ -103,23 +100,27 @@ def wsd_cycles(peak: float | Sequence[float], periods: Sequence[Time], warmup: T
     parts = []
     for i, (p, length, d) in enumerate(zip(peaks, lengths, decays)):
         used = [w, d] if i == 0 else [d]
-        if all(isinstance(v, int) for v in (length, *used)):
-            stable: Time = length - sum(used)
-            if stable < 0:  # type: ignore[operator]
-                d_name = f"'decay[{i}]'" if _listed(decay) else "'decay'"
-                what = f"'warmup' + {d_name}" if i == 0 else d_name
-                raise ScheduleError(
-                    f"wsd_cycles: {what} ({' + '.join(map(str, used))} steps) must fit in "
-                    f"periods[{i}] ({length} steps); shorten the decay or lengthen the period")
-        else:
-            stable = " - ".join(map(str, (length, *used)))
+        stable = minus(length, *used)
+        if sign(stable) == -1:  # (None: it depends on the binding, which checks it)
+            d_name = f"'decay[{i}]'" if _listed(decay) else "'decay'"
+            what = f"'warmup' + {d_name}" if i == 0 else d_name
+            raise ScheduleError(
+                f"wsd_cycles: {what} ({_shown(*used)}) must fit in periods[{i}] "
+                f"({_shown(length)}); shorten the decay or lengthen the period")
         decay_i = _DECAYS[decay_shape](p, end, d)
-        tail = decay_i if stable == 0 else constant(p, over=stable) >> decay_i
+        tail = decay_i if sign(stable) == 0 else constant(p, over=stable) >> decay_i
         parts.append(_warmup(tail, w, start=start) if i == 0 and w != 0 else tail)
     plan = parts[0]
     for part in parts[1:]:
         plan = plan >> part  # one flat sequence: every phase in explain's table
     return plan
+
+
+def _shown(*lengths: Time) -> str:
+    """Lengths as a message shows them: ``5 + 5 steps``, or ``'1ep + 10' + '2ep'``."""
+    if all(isinstance(v, int) for v in lengths):
+        return f"{' + '.join(map(str, lengths))} steps"
+    return " + ".join(map(repr, lengths))
 
 
 def _listed(v: Any) -> bool:

@@ -156,6 +156,35 @@ def _terms(text: str, owner: str, arg: str) -> list[tuple[Fraction, str]]:
     return out
 
 
+def minus(total: Time, *parts: Time) -> Time:
+    """``total`` less every part, for times ``parse_time`` returned: a number of steps when all
+    are whole numbers of steps, else a time expression that subtracts each term of every part
+    (``"20ep"`` less ``"1ep + 10"`` is ``"20ep - 1ep - 10"``)."""
+    if all(isinstance(v, int) for v in (total, *parts)):
+        return total - sum(parts)  # type: ignore[operator, arg-type]
+    import re
+
+    out = [str(total)]
+    for part in parts:
+        pieces = re.split(r"\s+([+-])\s+", str(part).strip())
+        out.append(f"- {pieces[0]}")
+        out += [f"{'-' if op == '+' else '+'} {term}"
+                for op, term in zip(pieces[1::2], pieces[2::2])]
+    return " ".join(out)
+
+
+def sign(value: Time) -> int | None:
+    """The sign (-1, 0 or 1) a time has in every binding, when its terms share one unit
+    (``"10ep - 4ep - 6ep"`` is 0); ``None`` when it depends on the binding (``"10% - 5ep"``)."""
+    if not isinstance(value, str):
+        return (value > 0) - (value < 0)
+    terms = _terms(value, "time", "value")
+    if len({unit for _, unit in terms}) > 1:
+        return None
+    total = sum(a for a, _ in terms)
+    return (total > 0) - (total < 0)
+
+
 def _split(text: str, owner: str, arg: str) -> tuple[Fraction, str]:
     """A single-term time as (amount, unit); sums report the unit ``"mixed"``."""
     terms = _terms(text, owner, arg)
