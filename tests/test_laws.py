@@ -123,6 +123,21 @@ def test_a_rising_root_reaches_its_end_under_jit():
            1e-12)
 
 
+def test_a_stretched_staircase_steps_on_time_under_jit():
+    # Found by test_jax_jit_float64_matches: XLA computes k / 3 as k·(1/3) and fuses it with the
+    # staircase's k - begin into one multiply-add, 13.999999999999998 where the step is 14, so
+    # update 102 kept the old value.
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    for s in (lrkit.exponential(1.0, 2.0, 14, staircase=True, begin=20, end=2.0).stretch(3.0),
+              lrkit.step(1.0, 0.5, 7).stretch(1.5)):
+        ks = list(range(0, 130)) + [1_000_000_000]
+        _close(jax.jit(lambda k, s=s: s.evaluate(k, jnp))(jnp.asarray(ks, dtype=jnp.int64)), ks, s,
+               1e-12)
+
+
 @settings(max_examples=max(EXAMPLES // 3, 20), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())

@@ -1175,7 +1175,14 @@ class Stretch(Schedule):
         return None if d is None else float(Fraction(d) * Fraction(self.factor))
 
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
-        return self.schedule._at(xp.fl(k) / self.factor, xp, hold)
+        # k / factor, and exactly the whole n where n·factor == k: XLA multiplies by the
+        # reciprocal instead of dividing, and fused into a multiply-add with what follows
+        # (the next phase's k - begin) that lands a rounding short of n, where a staircase or
+        # a phase boundary then comes one update late under jit.
+        k = xp.fl(k)
+        t = k / self.factor
+        n = xp.floor(t + 0.5)
+        return self.schedule._at(xp.where(n * self.factor == k, n, t), xp, hold)
 
     def __post_init__(self) -> None:
         if self.factor < MIN_STEPS:
