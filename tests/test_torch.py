@@ -550,3 +550,31 @@ def test_the_fast_path_uses_the_plan_whatever_else_happens(s, groups, clock, eve
         assert float(opt.param_groups[i]["lr"]) == v
     reports = [w for w in caught if "was changed by something else" in str(w.message)]
     assert len(reports) == len(changed), [str(w.message) for w in caught]
+
+
+def test_a_subclass_step_is_called_with_the_manual_clock():
+    calls = []
+
+    class Logged(LRScheduler):
+        def step(self, *args, **kwargs):
+            calls.append(self.count)
+            super().step(*args, **kwargs)
+
+    m, opt = model_and_opt()
+    sched = Logged(opt, SCHED, clock="manual")
+    seen = probe(opt)
+    train(m, opt, 3, scheduler=sched)
+    assert calls == [0, 1, 2] and sched.count == 3 and seen == plan(SCHED, 3)
+
+
+def test_strict_owner_error_names_the_group_that_was_changed_at_each_update():
+    # Found in review: after a caught error the fast path's float was stale, and the next
+    # update blamed group 0, which only lrkit had written.
+    m, opt = model_and_opt(groups=3)
+    LRScheduler(opt, SCHED, strict=True)
+    train(m, opt, 1)
+    opt.param_groups[1]["lr"] = 5.0
+    for _ in range(2):
+        with pytest.raises(ScheduleError, match=r"param_groups\[1\]\['lr'\] was changed"):
+            train(m, opt, 1)
+        opt.param_groups[1]["lr"] = 5.0  # (the error left the groups as they were)

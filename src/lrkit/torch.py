@@ -147,8 +147,8 @@ class LRScheduler(_TorchLRScheduler):
             self._hooks = [optimizer.register_step_post_hook(self._advance)]
         else:  # (and here, for the clocks that take no hook)
             optimizer.__dict__["_lrkit_scheduler"] = self
-        if clock == "manual":  # step() is the update: the common call goes straight to it
-            self.step = self._manual_step  # type: ignore[method-assign]
+        if clock == "manual" and type(self).step is LRScheduler.step:  # (not a subclass's)
+            self.step = self._manual_step  # type: ignore[method-assign]  # step() is the update
 
     # -- the values ----------------------------------------------------------------------------
 
@@ -284,6 +284,7 @@ class LRScheduler(_TorchLRScheduler):
             groups, key = self.optimizer.param_groups, self._key  # ``_written``)
             self._written = {i: fresh if groups[i].get(key) is fresh else last
                              for i in self._written}
+            self._last = _NOT_FAST  # (until _write: a strict owner check may raise first)
         for i, want in self._written.items():
             self._check_owner(i, want)
         if self._derived is not None:
