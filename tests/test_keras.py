@@ -755,3 +755,61 @@ def test_each_epoch_applies_the_state_after_the_one_before_on_every_backend(back
         want = 0.05 * 0.5 ** ([0] + counts)[epoch]
         np.testing.assert_allclose(used[epoch * 8:(epoch + 1) * 8], [want] * 8, rtol=1e-5,
                                    err_msg=f"epoch {epoch}")
+
+
+def test_a_weights_file_resumes_the_plateau_once_the_callback_is_set_up(tmp_path):
+    """Keras loads a weights file into the objects that exist: load_weights before the
+    callback is set up keeps the optimizer's count but not the plateau state (and fit says
+    so); set up first, the resumed run uses the uninterrupted run's values."""
+    s = lrkit.plateau(lrkit.constant(0.05), factor=0.5, patience=0, threshold=0.999)
+    x, y = data()
+    straight = LRLogger()
+    model(LearningRateSchedule(s)).fit(x, y, batch_size=8, epochs=5, verbose=0, shuffle=False,
+                                       callbacks=[straight, Plateau("loss")])
+    first = model(LearningRateSchedule(s))
+    first.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False,
+              callbacks=[Plateau("loss")])
+    path = str(tmp_path / "run.weights.h5")
+    first.save_weights(path)
+    want = first.optimizer._learning_rate.plateau_state
+    assert want["reductions"] >= 1
+
+    late = model(LearningRateSchedule(s))
+    late.load_weights(path)
+    with pytest.warns(UserWarning, match=r"lrkit.keras.Plateau: the optimizer has made 24 "
+                      r"updates but the plateau state is the initial one.*call "
+                      r"Plateau\(\.\.\.\)\.set_model\(model\) before model.load_weights"):
+        late.fit(x, y, batch_size=8, epochs=1, verbose=0, callbacks=[Plateau("loss")])
+
+    again = model(LearningRateSchedule(s))
+    plateau = Plateau("loss")
+    plateau.set_model(again)
+    again.load_weights(path)
+    assert again.optimizer._learning_rate.plateau_state == want
+    resumed = LRLogger()
+    again.fit(x, y, batch_size=8, epochs=5, initial_epoch=3, verbose=0, shuffle=False,
+              callbacks=[resumed, plateau])
+    np.testing.assert_allclose([v for _, v in resumed.history],
+                               [v for _, v in straight.history][-len(resumed.history):],
+                               rtol=1e-6)
+
+
+def test_plateau_and_its_resume_under_mixed_precision(tmp_path):
+    # The model's optimizer is then a LossScaleOptimizer around the one with the schedule.
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        s = lrkit.plateau(lrkit.constant(0.05), factor=0.5, patience=0, threshold=0.999)
+        m = model(LearningRateSchedule(s))
+        assert isinstance(m.optimizer, keras.optimizers.LossScaleOptimizer)
+        log = LRLogger()
+        m.fit(*data(), batch_size=8, epochs=3, verbose=0, callbacks=[log, Plateau("loss")])
+        state = m.optimizer.inner_optimizer._learning_rate.plateau_state
+        assert state["reductions"] == 2  # a reduction after each epoch but the first
+        assert sorted({v for _, v in log.history}) == [float(np.float32(0.025)),
+                                                       float(np.float32(0.05))]
+        m.save(tmp_path / "run.keras")
+        again = keras.models.load_model(tmp_path / "run.keras")
+        assert again.optimizer.inner_optimizer._learning_rate.plateau_state == state
+        assert int(again.optimizer.iterations) == int(m.optimizer.iterations) > 0
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")

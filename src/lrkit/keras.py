@@ -7,6 +7,7 @@ What does not live here: the schedules (``lrkit``), the monitor (``lrkit.monitor
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -153,11 +154,18 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
 
 
 def _traced(x: Any) -> bool:
-    """Whether ``x`` is a value being traced into a compiled function, not a concrete one."""
-    try:
-        keras.ops.convert_to_numpy(x)
-    except Exception:  # JAX's tracer errors, TensorFlow's symbolic tensors
-        return True
+    """Whether ``x`` (the step) is being traced into a compiled function (JAX's ``jit``,
+    TensorFlow's ``tf.function``), where a Python number becomes a constant. (torch runs
+    eagerly; under ``torch.compile`` dynamo guards the number itself.)"""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return isinstance(getattr(x, "value", x), jax.core.Tracer)
+    if backend == "tensorflow":
+        import tensorflow as tf  # type: ignore[import-untyped]
+
+        return not tf.executing_eagerly()
     return False
 
 
@@ -216,12 +224,15 @@ def per_epoch(schedule: Schedule | Mapping[str, Any] | str) -> Any:
 
 
 def _lrkit_schedule(model: Any, who: str) -> LearningRateSchedule:
-    lr = getattr(model.optimizer, "_learning_rate", None)
+    # (under mixed precision the model's optimizer is a LossScaleOptimizer around the one
+    # that holds the schedule)
+    optimizer = getattr(model.optimizer, "inner_optimizer", model.optimizer)
+    lr = getattr(optimizer, "_learning_rate", None)
     if not isinstance(lr, LearningRateSchedule):
         raise ScheduleError(f"{who}: the optimizer's learning_rate is not an "
                             "lrkit.keras.LearningRateSchedule; pass learning_rate="
                             "lrkit.keras.LearningRateSchedule(schedule) to the optimizer")
-    acc = model.optimizer.gradient_accumulation_steps or 1
+    acc = optimizer.gradient_accumulation_steps or 1
     if acc != lr.gradient_accumulation_steps:
         raise ScheduleError(f"{who}: the optimizer accumulates {acc} micro-batches per update but "
                             f"the schedule was built with gradient_accumulation_steps="
@@ -358,6 +369,16 @@ class Plateau(keras.callbacks.Callback):  # type: ignore[misc]
         saved = getattr(model.optimizer, _CHECKPOINT, None)
         if not (isinstance(saved, _PlateauCheckpoint) and saved.lr is self.lr):
             setattr(model.optimizer, _CHECKPOINT, _PlateauCheckpoint(self.lr))
+            done = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+            if done and self.lr.plateau_state == self._schedule.init():
+                warnings.warn(
+                    f"lrkit.keras.Plateau: the optimizer has made {done} updates but the "
+                    "plateau state is the initial one: weights loaded by load_weights before "
+                    "this callback was set up do not bring it (Keras loads what exists). To "
+                    "resume a plateau run from a weights file, call "
+                    "Plateau(...).set_model(model) before model.load_weights(...); "
+                    "keras.models.load_model and BackupAndRestore resume it as they are",
+                    UserWarning, stacklevel=2)
 
     @property
     def _schedule(self) -> plateau:
