@@ -43,7 +43,7 @@ def wsd(peak: float, over: Time, warmup: Time, decay: Time, end: float = 0.0,
     lengths = {n: parse_time(v, "wsd", n) for n, v in
                (("over", over), ("warmup", warmup), ("decay", decay))}
     stable = minus(lengths["over"], lengths["warmup"], lengths["decay"])
-    if sign(stable) in (-1, 0):  # (None: it depends on the binding, which checks it)
+    if sign(stable, "wsd", "over - warmup - decay") in (-1, 0):  # (None: the binding checks)
         raise ScheduleError(
             f"wsd: 'warmup' + 'decay' ({_shown(lengths['warmup'], lengths['decay'])}) must be "
             f"shorter than 'over' ({_shown(lengths['over'])}), leaving a stable phase")
@@ -101,14 +101,16 @@ def wsd_cycles(peak: float | Sequence[float], periods: Sequence[Time], warmup: T
     for i, (p, length, d) in enumerate(zip(peaks, lengths, decays)):
         used = [w, d] if i == 0 else [d]
         stable = minus(length, *used)
-        if sign(stable) == -1:  # (None: it depends on the binding, which checks it)
+        where = f"periods[{i}] - {'warmup - ' if i == 0 else ''}decay"
+        if sign(stable, "wsd_cycles", where) == -1:  # (None: the binding checks it)
             d_name = f"'decay[{i}]'" if _listed(decay) else "'decay'"
             what = f"'warmup' + {d_name}" if i == 0 else d_name
             raise ScheduleError(
                 f"wsd_cycles: {what} ({_shown(*used)}) must fit in periods[{i}] "
                 f"({_shown(length)}); shorten the decay or lengthen the period")
         decay_i = _DECAYS[decay_shape](p, end, d)
-        tail = decay_i if sign(stable) == 0 else constant(p, over=stable) >> decay_i
+        tail = decay_i if sign(stable, "wsd_cycles", where) == 0 else \
+            constant(p, over=stable) >> decay_i
         parts.append(_warmup(tail, w, start=start) if i == 0 and w != 0 else tail)
     plan = parts[0]
     for part in parts[1:]:
@@ -118,7 +120,7 @@ def wsd_cycles(peak: float | Sequence[float], periods: Sequence[Time], warmup: T
 
 def _shown(*lengths: Time) -> str:
     """Lengths as a message shows them: ``5 + 5 steps``, or ``'1ep + 10' + '2ep'``."""
-    if all(isinstance(v, int) for v in lengths):
+    if all(isinstance(v, (int, float)) for v in lengths):
         return f"{' + '.join(map(str, lengths))} steps"
     return " + ".join(map(repr, lengths))
 

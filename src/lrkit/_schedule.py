@@ -1155,7 +1155,13 @@ class Clip(Schedule):
 
 @register
 class Stretch(Schedule):
-    """``schedule.stretch(factor)``: ``value(k) = schedule(k / factor)``; lasts ``ceil(D·f)``."""
+    """``schedule.stretch(factor)``: ``value(k) = schedule(k / factor)``; lasts ``ceil(D·f)``.
+
+    A quotient whose rounding lands next to a whole number ``n`` with ``n·factor == k`` in
+    floating point is taken as ``n`` (``33 / 1.1`` is 30, not 29.999999999999996), in every
+    backend alike: under ``jit``, XLA's reciprocal product fused into a multiply-add would
+    otherwise put a staircase step or a phase boundary one update late.
+    """
 
     _method = "stretch"
 
@@ -1175,10 +1181,7 @@ class Stretch(Schedule):
         return None if d is None else float(Fraction(d) * Fraction(self.factor))
 
     def _f(self, k: Any, xp: Ops, hold: bool = True) -> Any:
-        # k / factor, and exactly the whole n where n·factor == k: XLA multiplies by the
-        # reciprocal instead of dividing, and fused into a multiply-add with what follows
-        # (the next phase's k - begin) that lands a rounding short of n, where a staircase or
-        # a phase boundary then comes one update late under jit.
+        # k / factor, taken as the whole n where n·factor == k (see the class docstring)
         k = xp.fl(k)
         t = k / self.factor
         n = xp.floor(t + 0.5)

@@ -173,12 +173,12 @@ def minus(total: Time, *parts: Time) -> Time:
     return " ".join(out)
 
 
-def sign(value: Time) -> int | None:
+def sign(value: Time, owner: str, arg: str) -> int | None:
     """The sign (-1, 0 or 1) a time has in every binding, when its terms share one unit
     (``"10ep - 4ep - 6ep"`` is 0); ``None`` when it depends on the binding (``"10% - 5ep"``)."""
     if not isinstance(value, str):
         return (value > 0) - (value < 0)
-    terms = _terms(value, "time", "value")
+    terms = _terms(value, owner, arg)
     if len({unit for _, unit in terms}) > 1:
         return None
     total = sum(a for a, _ in terms)
