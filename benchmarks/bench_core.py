@@ -5,7 +5,8 @@ several interleaved repetitions of lrkit and its reference in this one process. 
 (issue 16): scalar ``s(k)`` <= 1.5x a hand-written Python function of the same formula, for
 warmup + cosine, a 5-phase sequence, warm restarts and a product; ``s.values`` over
 10,000,000 steps <= 1.5x a hand-written numpy expression in time and <= 2x the output array
-in peak memory (tracemalloc); ``import lrkit`` <= 15 ms.
+in peak memory (tracemalloc); ``import lrkit`` <= 15 ms, and <= 60 ms for ``import lrkit.torch``
+beyond ``import torch``.
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ def interleaved(a, b, rounds: int = 7, reps: int = 1) -> tuple[float, float]:
     return statistics.median(ta), statistics.median(tb)
 
 
-def import_time(rounds: int = 9) -> float:
+def import_time(base_code: str, code: str, rounds: int = 9) -> float:
+    """Seconds ``python -c code`` takes beyond ``python -c base_code`` (medians)."""
     # As users run it: with bytecode caches (some sandboxes set PYTHONDONTWRITEBYTECODE, which
     # recompiles every module on every start), after one warm-up start that writes them.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -106,12 +108,32 @@ def import_time(rounds: int = 9) -> float:
         subprocess.run([sys.executable, "-c", code], check=True, env=env)
         return time.perf_counter() - t0
 
-    run("import lrkit")
+    run(code)
     base, full = [], []
     for _ in range(rounds):
-        base.append(run("pass"))
-        full.append(run("import lrkit"))
+        base.append(run(base_code))
+        full.append(run(code))
     return statistics.median(full) - statistics.median(base)
+
+
+def import_cost(prefix: str, code: str, rounds: int = 9) -> float:
+    """Seconds the top-level imports of modules named ``prefix…`` take in ``python -c code``,
+    as ``-X importtime`` reports them (each with what it imports that was not loaded yet),
+    the median of ``rounds`` starts: ``import torch``'s second of its own drops out, and
+    with it the noise a difference of two whole starts would have."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    runs = []
+    for _ in range(rounds + 1):  # (the first writes the bytecode caches)
+        err = subprocess.run([sys.executable, "-X", "importtime", "-c", code], check=True,
+                             env=env, capture_output=True, text=True).stderr
+        us = 0
+        for line in err.splitlines():
+            fields = line.removeprefix("import time:").split("|")
+            if len(fields) == 3 and fields[1].strip().isdigit() and \
+                    fields[2].startswith(" " + prefix) and not fields[2].startswith("  "):
+                us += int(fields[1])  # cumulative, at the top level
+        runs.append(us / 1e6)
+    return statistics.median(runs[1:])
 
 
 def main() -> list[tuple[str, float, str, float, bool]]:
@@ -150,8 +172,15 @@ def main() -> list[tuple[str, float, str, float, bool]]:
     rows.append(("s.values(), 10M steps, peak memory / output", peak, "the output array",
                  2.0, peak <= 2.0))
 
-    ms = import_time() * 1e3
+    ms = import_time("pass", "import lrkit") * 1e3
     rows.append(("import lrkit (ms)", ms, "absolute", 15.0, ms <= 15.0))
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("torch is not installed: no figure for import lrkit.torch")
+    else:
+        ms = import_cost("lrkit", "import torch; import lrkit.torch") * 1e3
+        rows.append(("import lrkit.torch beyond torch (ms)", ms, "absolute", 60.0, ms <= 60.0))
 
     print("\n| figure | value | reference | target | pass |\n|---|---|---|---|---|")
     for name, value, refname, target, ok in rows:
