@@ -68,19 +68,26 @@ class Floor:
 
 
 class HookedFloor(Floor):
-    """The floor of the optimizer clock: the same, run by an optimizer step hook (which
+    """The floor of the optimizer clock: the same, as the optimizer's step hook (which
     ``optimizer.step()`` calls at a cost of its own)."""
 
     def __init__(self, opt: torch.optim.Optimizer) -> None:
         super().__init__(opt)
-        opt.register_step_post_hook(lambda *args: Floor.step(self))
+        opt.register_step_post_hook(self.hook)
 
-    def step(self) -> None:
-        pass
+    def hook(self, opt: object, args: object, kwargs: object) -> None:
+        self.k = k = self.k + 1
+        if k < W:
+            v = PEAK * (k + 1) / (W + 1)
+        else:
+            v = END + (PEAK - END) * 0.5 * (1 + math.cos(math.pi * min(k - W, T) / T))
+        for g in self.groups:
+            g["lr"] = v
 
 
 def loop(opt: torch.optim.Optimizer, sched: object | None) -> float:
-    hooked = isinstance(sched, LRScheduler) and sched.clock == "optimizer"
+    hooked = isinstance(sched, HookedFloor) or isinstance(sched, LRScheduler) and \
+        sched.clock == "optimizer"  # (no step() call: the optimizer's hook does the work)
     step = sched.step if sched is not None and not hooked else None  # type: ignore[attr-defined]
     t0 = time.perf_counter()
     for _ in range(UPDATES):

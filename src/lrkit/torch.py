@@ -146,7 +146,9 @@ class LRScheduler(_TorchLRScheduler):
             # (lrkit.monitor finds self here)
             self._hooks = [optimizer.register_step_post_hook(self._advance)]
         else:  # (and here, for the clocks that take no hook)
-            optimizer.__dict__["_lrkit_scheduler"] = self
+            # (setattr: writing optimizer.__dict__ itself would turn its attribute values
+            # into a dict, and every self.x in optimizer.step() would get slower)
+            setattr(optimizer, "_lrkit_scheduler", self)  # noqa: B010
         if clock == "manual" and type(self).step is LRScheduler.step:  # (not a subclass's)
             self.step = self._manual_step  # type: ignore[method-assign]  # step() is the update
 
@@ -231,10 +233,10 @@ class LRScheduler(_TorchLRScheduler):
 
     # -- the clock -----------------------------------------------------------------------------
 
-    def _advance(self, *hook_args: Any) -> None:
-        """One update done: count it and write the next update's values (the hot path, the
-        optimizer's step hook, whose arguments it leaves unused; with ``clock="manual"``,
-        ``step()``). Outside compilation it runs directly, without the cost of a
+    def _advance(self, _optimizer: Any = None, _args: Any = None, _kwargs: Any = None) -> None:
+        """One update done: count it and write the next update's values (the hot path: the
+        optimizer's step hook, whose arguments it leaves unused, named so that no tuple is
+        made for them). Outside compilation it runs directly, without the cost of a
         disabled-dynamo wrapper."""
         if torch.compiler.is_dynamo_compiling():
             return self._eager_advance()  # type: ignore[no-any-return]
