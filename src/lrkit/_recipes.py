@@ -101,16 +101,15 @@ def wsd_cycles(peak: float | Sequence[float], periods: Sequence[Time], warmup: T
     for i, (p, length, d) in enumerate(zip(peaks, lengths, decays)):
         used = [w, d] if i == 0 else [d]
         stable = minus(length, *used)
-        where = f"periods[{i}] - {'warmup - ' if i == 0 else ''}decay"
-        if sign(stable, "wsd_cycles", where) == -1:  # (None: the binding checks it)
+        known = sign(stable, "wsd_cycles", f"periods[{i}] - {'warmup - ' if i == 0 else ''}decay")
+        if known == -1:  # (None: it depends on the binding, which checks it)
             d_name = f"'decay[{i}]'" if _listed(decay) else "'decay'"
             what = f"'warmup' + {d_name}" if i == 0 else d_name
             raise ScheduleError(
                 f"wsd_cycles: {what} ({_shown(*used)}) must fit in periods[{i}] "
                 f"({_shown(length)}); shorten the decay or lengthen the period")
         decay_i = _DECAYS[decay_shape](p, end, d)
-        tail = decay_i if sign(stable, "wsd_cycles", where) == 0 else \
-            constant(p, over=stable) >> decay_i
+        tail = decay_i if known == 0 else constant(p, over=stable) >> decay_i
         parts.append(_warmup(tail, w, start=start) if i == 0 and w != 0 else tail)
     plan = parts[0]
     for part in parts[1:]:

@@ -349,10 +349,11 @@ class Plateau(keras.callbacks.Callback):  # type: ignore[misc]
     The state is the schedule's ``plateau_state``, plain data: ``model.save`` keeps it in the
     schedule's config (``keras.models.load_model`` restores it with the whole optimizer), and
     ``model.save_weights`` and ``BackupAndRestore`` in the weights file, through an object this
-    callback puts on the optimizer. List it before ``BackupAndRestore``, whose ``on_epoch_end``
-    saves what this one has just observed. The number of reductions is a constant of the
-    compiled train step: when it changes, the step is traced again (one compilation per
-    reduction).
+    callback puts on the optimizer (so to resume from a weights file by hand, call
+    ``set_model(model)`` before ``model.load_weights``). List it before ``BackupAndRestore``
+    and ``ModelCheckpoint``, which save at the same epoch end. The number of reductions is a
+    constant of the compiled train step: when it changes, the step is traced again (one
+    compilation per reduction).
     """
 
     def __init__(self, monitor: str = "val_loss") -> None:
