@@ -64,24 +64,25 @@ def stepper(tx: optax.GradientTransformation, plateau: bool) -> tuple[object, li
 
 def optax_ratio(ours, theirs, plateau: bool) -> tuple[float, float, int]:  # type: ignore
     """lrkit's step time / optax's (both of optax's runs pooled), and optax's second run / its
-    first (the noise): each the median over 8 fresh compilations of all three, each of those
-    from blocks of 50 steps alternating between them; and the most traces. (One compilation
-    of a graph runs a few percent faster or slower than another of the same graph, so one
-    compilation's ratio says little at the 1% the target asks.)"""
+    first (the noise): each the median over 24 fresh compilations of all three, each of those
+    from 10 blocks of 50 steps alternating between them in an order that turns from round to
+    round; and the most traces. (One compilation of a graph runs a few percent faster or
+    slower than another of the same graph: many short rounds resolve 1%, few long ones do
+    not.)"""
     ratios, noises, traces = [], [], 0
     m = statistics.median
-    for _ in range(8):
+    for r in range(24):
         (ra, ta), (rb, _), (rc, _) = (stepper(ours(), plateau), stepper(theirs(), plateau),
                                       stepper(theirs(), plateau))
-        a, b, c = [], [], []
-        for _ in range(30):
-            a.append(ra(50))
-            b.append(rb(50))
-            c.append(rc(50))
-        ratios.append(m(a) / m(b + c))
-        noises.append(m(c) / m(b))
+        runs, times = (ra, rb, rc), ([], [], [])
+        for _ in range(10):
+            for i in (r % 3, (r + 1) % 3, (r + 2) % 3):
+                times[i].append(runs[i](50))
+        a, b, c = (m(t) for t in times)
+        ratios.append(a / m([b, c]))
+        noises.append(c / b)
         traces = max(traces, len(ta))
-    print(f"  lrkit / optax per compilation: {' '.join(f'{r:.3f}' for r in ratios)}")
+    print(f"  lrkit / optax per compilation: {min(ratios):.3f} to {max(ratios):.3f}")
     return m(ratios), m(noises), traces
 
 
@@ -103,18 +104,23 @@ def keras_model(lr: object) -> object:
 
 def keras_ratio(ours: object, theirs: object) -> tuple[float, float]:
     """Keras ``fit`` time per sample with lrkit's schedule / with Keras' own (two models with
-    it, pooled), and the second of those / the first (the noise): one epoch each in turn."""
-    a, b, c = [], [], []
-    models = [keras_model(ours), keras_model(theirs), keras_model(theirs)]
-    for _ in range(8):
-        for model, out in zip(models, (a, b, c)):
-            t0 = time.perf_counter()
-            model.fit(X, Y, batch_size=64, epochs=1, verbose=0)  # type: ignore[attr-defined]
-            out.append((time.perf_counter() - t0) / len(X))
+    it, pooled), and the second of those / the first (the noise): each the median over 12
+    rounds of three fresh models, each timed over 4 epochs in an order that turns from round
+    to round (as for optax: one compilation runs faster or slower than another)."""
+    ratios, noises = [], []
     m = statistics.median
-    print(f"keras fit: lrkit {m(a) * 1e6:.2f} us/sample, Keras' own {m(b) * 1e6:.2f} and "
-          f"{m(c) * 1e6:.2f}")
-    return m(a) / m(b + c), m(c) / m(b)
+    for r in range(12):
+        models, times = [keras_model(ours), keras_model(theirs), keras_model(theirs)], ([], [], [])
+        for _ in range(4):
+            for i in (r % 3, (r + 1) % 3, (r + 2) % 3):
+                t0 = time.perf_counter()
+                models[i].fit(X, Y, batch_size=64, epochs=1, verbose=0)  # type: ignore
+                times[i].append((time.perf_counter() - t0) / len(X))
+        a, b, c = (m(t) for t in times)
+        ratios.append(a / m([b, c]))
+        noises.append(c / b)
+    print(f"keras fit: lrkit / Keras' own per round {min(ratios):.3f} to {max(ratios):.3f}")
+    return m(ratios), m(noises)
 
 
 X = np.random.default_rng(0).normal(size=(8192, 64)).astype("float32")

@@ -57,7 +57,7 @@ class Floor:
     def __init__(self, opt: torch.optim.Optimizer) -> None:
         self.groups, self.k = opt.param_groups, 0
 
-    def step(self) -> None:
+    def step(self, _opt: object = None, _args: object = None, _kwargs: object = None) -> None:
         self.k = k = self.k + 1
         if k < W:
             v = PEAK * (k + 1) / (W + 1)
@@ -73,16 +73,7 @@ class HookedFloor(Floor):
 
     def __init__(self, opt: torch.optim.Optimizer) -> None:
         super().__init__(opt)
-        opt.register_step_post_hook(self.hook)
-
-    def hook(self, opt: object, args: object, kwargs: object) -> None:
-        self.k = k = self.k + 1
-        if k < W:
-            v = PEAK * (k + 1) / (W + 1)
-        else:
-            v = END + (PEAK - END) * 0.5 * (1 + math.cos(math.pi * min(k - W, T) / T))
-        for g in self.groups:
-            g["lr"] = v
+        opt.register_step_post_hook(self.step)
 
 
 def loop(opt: torch.optim.Optimizer, sched: object | None) -> float:
