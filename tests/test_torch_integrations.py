@@ -221,7 +221,7 @@ def test_hugging_face_trainer_with_a_batch_size_ramp(tmp_path):
 
 
 def test_hugging_face_trainer_resumes_mid_epoch_under_a_batch_size_ramp(tmp_path):
-    """Saved at update 20 of an epoch of about 55 and resumed: the Trainer skips the epoch's
+    """Saved at update 20 of an epoch of 61 and resumed: the Trainer skips the epoch's
     first 20 batches of a new sampler (which follows the ramp from the epoch's start again),
     the scheduler's count comes back from the checkpoint, and updates 20-39 get the uninterrupted
     run's batch sizes and LRs."""
