@@ -738,17 +738,17 @@ def test_each_epoch_applies_the_state_after_the_one_before_on_every_backend(back
     """The reductions are a constant of the traced step on JAX and TensorFlow (traced again
     when they change), read at each update on torch: on all three each epoch's updates apply
     the state the epoch before left."""
-    if backend == "jax":
-        used, counts = plateau_fit_by_epoch()
-    else:
-        pytest.importorskip(backend, reason=f"{backend} is not in the test environment")
-        code = ("import json, sys; sys.path.insert(0, 'tests'); import test_keras as t; "
-                "print(json.dumps(t.plateau_fit_by_epoch()))")
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             env={**os.environ, "KERAS_BACKEND": backend},
-                             cwd=Path(__file__).parent.parent)
-        assert out.returncode == 0, out.stderr[-3000:]
-        used, counts = json.loads(out.stdout.strip().splitlines()[-1])
+    # each in a fresh interpreter, as users run it (JAX with its default float32: the test
+    # session turns x64 on)
+    pytest.importorskip(backend, reason=f"{backend} is not in the test environment")
+    code = ("import json, sys; sys.path.insert(0, 'tests'); import test_keras as t; "
+            "import keras; assert keras.config.floatx() == 'float32'; "
+            "print(json.dumps(t.plateau_fit_by_epoch()))")
+    env = {k: v for k, v in os.environ.items() if k != "JAX_ENABLE_X64"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**env, "KERAS_BACKEND": backend}, cwd=Path(__file__).parent.parent)
+    assert out.returncode == 0, out.stderr[-3000:]
+    used, counts = json.loads(out.stdout.strip().splitlines()[-1])
     # PyTorch's patience rule, patience=1: the 2nd epoch after the best is the reduction's
     assert counts == [0, 0, 1, 1, 2, 2]
     for epoch in range(6):

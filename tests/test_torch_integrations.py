@@ -191,7 +191,9 @@ def test_lightning_with_a_batch_size_ramp(tmp_path):
     assert list(zip(sizes, seen)) == _ramp_expected(40)
 
 
-def test_hugging_face_trainer_with_a_batch_size_ramp(tmp_path):
+def _hf_ramp_run(tmp_path, max_steps, save_steps=None, resume=None):
+    """An HF Trainer run on RampBatchSampler batches with a scheduler in samples: each
+    update's (batch size, LR), and the scheduler's count at the end."""
     transformers = pytest.importorskip("transformers")
     x, y = data(n=400)
     ds = [{"x": a, "labels": b} for a, b in zip(x, y)]
@@ -209,15 +211,22 @@ def test_hugging_face_trainer_with_a_batch_size_ramp(tmp_path):
                 batch_sampler=lrkit.torch.RampBatchSampler(
                     torch.utils.data.SequentialSampler(ds), RAMP))
 
+    torch.manual_seed(0)
     model = Model()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     sched = LRScheduler(opt, IN_SAMPLES, clock="samples", per_update=RAMP)
     seen = probe(opt)
     args = transformers.TrainingArguments(
-        output_dir=str(tmp_path), max_steps=40, report_to=[], use_cpu=True, save_strategy="no",
+        output_dir=str(tmp_path), max_steps=max_steps, report_to=[], use_cpu=True,
+        save_strategy="no" if save_steps is None else "steps", save_steps=save_steps or 500,
         disable_tqdm=True, logging_steps=1)
-    RampTrainer(model=model, args=args, train_dataset=ds, optimizers=(opt, sched)).train()
-    assert list(zip(sizes, seen)) == _ramp_expected(40)
+    RampTrainer(model=model, args=args, train_dataset=ds, optimizers=(opt, sched)).train(
+        resume_from_checkpoint=resume)
+    return list(zip(sizes, seen)), sched.count
+
+
+def test_hugging_face_trainer_with_a_batch_size_ramp(tmp_path):
+    assert _hf_ramp_run(tmp_path, 40) == (_ramp_expected(40), 40)
 
 
 def test_hugging_face_trainer_resumes_mid_epoch_under_a_batch_size_ramp(tmp_path):
@@ -225,41 +234,9 @@ def test_hugging_face_trainer_resumes_mid_epoch_under_a_batch_size_ramp(tmp_path
     first 20 batches of a new sampler (which follows the ramp from the epoch's start again),
     the scheduler's count comes back from the checkpoint, and updates 20-39 get the uninterrupted
     run's batch sizes and LRs."""
-    transformers = pytest.importorskip("transformers")
-    x, y = data(n=400)
-    ds = [{"x": a, "labels": b} for a, b in zip(x, y)]
-
-    def run(max_steps, resume):
-        sizes = []
-
-        class Model(_HFModel):
-            def forward(self, x, labels=None):
-                sizes.append(len(x))
-                return super().forward(x, labels)
-
-        class RampTrainer(transformers.Trainer):
-            def get_train_dataloader(self):
-                return torch.utils.data.DataLoader(
-                    ds, collate_fn=transformers.default_data_collator,
-                    batch_sampler=lrkit.torch.RampBatchSampler(
-                        torch.utils.data.SequentialSampler(ds), RAMP))
-
-        torch.manual_seed(0)
-        model = Model()
-        opt = torch.optim.SGD(model.parameters(), lr=0.1)
-        sched = LRScheduler(opt, IN_SAMPLES, clock="samples", per_update=RAMP)
-        seen = probe(opt)
-        args = transformers.TrainingArguments(
-            output_dir=str(tmp_path), max_steps=max_steps, report_to=[], use_cpu=True,
-            save_strategy="steps", save_steps=20, disable_tqdm=True, logging_steps=1)
-        RampTrainer(model=model, args=args, train_dataset=ds, optimizers=(opt, sched)).train(
-            resume_from_checkpoint=str(tmp_path / "checkpoint-20") if resume else None)
-        return list(zip(sizes, seen)), sched.count
-
-    first, count = run(20, resume=False)
-    assert count == 20 and first == _ramp_expected(20)
-    resumed, count = run(40, resume=True)
-    assert count == 40 and resumed == _ramp_expected(40)[20:]
+    assert _hf_ramp_run(tmp_path, 20, save_steps=20) == (_ramp_expected(20), 20)
+    resumed = _hf_ramp_run(tmp_path, 40, save_steps=20, resume=str(tmp_path / "checkpoint-20"))
+    assert resumed == (_ramp_expected(40)[20:], 40)
 
 
 # --- Accelerate ---------------------------------------------------------------------------------
